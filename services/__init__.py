@@ -1,0 +1,1 @@
+"""NoteLens services: plain Python, no Streamlit. Pages call into this package only."""

@@ -1,0 +1,75 @@
+"""One typed settings object, read from ``NOTELENS_*`` environment variables and
+``.streamlit/secrets.toml`` (a ``[notelens]`` table). Environment wins over the file.
+
+AWS credentials are never configured here: cloud backends use boto3's standard chain
+(env vars, profiles, ``AWS_ENDPOINT_URL_*``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _SecretsTomlSource(PydanticBaseSettingsSource):
+    """Reads the ``[notelens]`` table of ``.streamlit/secrets.toml`` if it exists."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self._values: dict[str, Any] = {}
+        if path.is_file():
+            with path.open("rb") as fh:
+                table = tomllib.load(fh).get("notelens", {})
+            if isinstance(table, dict):
+                self._values = {k.lower(): v for k, v in table.items()}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._values.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    """Every knob of the app. Each field is documented in the README table."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTELENS_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Everything the app writes: database, originals.")
+    language: Literal["ko", "en"] = Field("ko", description="Default UI language.")
+    extraction_engine: Literal["local"] = Field("local", description="Extraction engine.")
+    storage_backend: Literal["sqlite"] = Field("sqlite", description="Records and search backend.")
+    max_note_bytes: int = Field(2_000_000, ge=1, description="Largest accepted note file, in bytes.")
+    seed_samples: bool = Field(True, description="Load sample notes on first start when the store is empty.")
+    sample_dir: Path = Field(PROJECT_ROOT / "sample_data" / "notes", description="Notes loaded on first start.")
+    log_level: str = Field("WARNING", description="Python logging level for services.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        secrets = _SecretsTomlSource(settings_cls, Path(".streamlit") / "secrets.toml")
+        return (init_settings, env_settings, secrets)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "notelens.sqlite3"
+
+    @property
+    def originals_dir(self) -> Path:
+        return self.data_dir / "originals"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

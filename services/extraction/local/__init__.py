@@ -1,0 +1,1 @@
+"""Local Korean clinical rule engine: offline, the embedded default."""

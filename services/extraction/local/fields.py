@@ -1,0 +1,132 @@
+"""Note-level fields: visit date, age, sex, department and a PHI-free extractive summary."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from services.domain import Category, Entity, NoteFields
+from services.extraction.local.phi import PhiSpan, mask
+from services.extraction.local.resources import rows
+
+_DATE_LABEL = re.compile(
+    r"(?:진료일|내원일|방문일|검사일|촬영일|판독일|작성일|기록일|입원일|수진일|일자|날짜|Date of visit|Visit date|Exam date|Date)\s*[:：]?\s*$",
+    re.IGNORECASE,
+)
+_DEPT_LABEL = re.compile(r"(?:진료과|의뢰과|진료 과|담당과|Department|Dept\.?)\s*[:：]\s*(?P<dept>[가-힣A-Za-z]+)")
+_DEPT_TERMS: dict[str, list[tuple[str, float]]] = defaultdict(list)
+for _term, _dept, _w in rows("departments.tsv"):
+    _DEPT_TERMS[_term].append((_dept, float(_w)))
+_KCD_DEPT: dict[str, str] = {r[0]: r[1] for r in rows("generated/dept_kcd.tsv")}
+_SUMMARY_SECTIONS = ("chief_complaint", "impression", "assessment", "diagnosis")
+
+
+def normalize_date(raw: str) -> str | None:
+    m = re.search(r"((?:19|20)\d{2})\s?[-./년]\s?(\d{1,2})\s?[-./월]\s?(\d{1,2})", raw)
+    if not m:
+        return None
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def visit_date(text: str, phi: list[PhiSpan]) -> str | None:
+    dates = [(b, e) for b, e, t in phi if t == "date"]
+    for b, e in dates:
+        line_start = text.rfind("\n", 0, b) + 1
+        if _DATE_LABEL.search(text[line_start:b]):
+            d = normalize_date(text[b:e])
+            if d:
+                return d
+    for b, e in dates:
+        d = normalize_date(text[b:e])
+        if d:
+            return d
+    return None
+
+
+def age(text: str, phi: list[PhiSpan]) -> int | None:
+    for b, e, t in phi:
+        if t == "age":
+            m = re.search(r"\d{1,3}", text[b:e])
+            if m and int(m.group(0)) <= 130:
+                return int(m.group(0))
+    return None
+
+
+def sex(text: str, phi: list[PhiSpan]) -> str | None:
+    for b, e, t in phi:
+        if t == "sex":
+            value = text[b:e].strip().lower()
+            if value.startswith(("남", "m")):
+                return "M"
+            if value.startswith(("여", "f")):
+                return "F"
+    return None
+
+
+def department(text: str, entities: list[Entity]) -> str | None:
+    m = _DEPT_LABEL.search(text)
+    if m:
+        return m.group("dept")
+    scores: dict[str, float] = defaultdict(float)
+    for ent in entities:
+        if ent.category not in (Category.SYMPTOM, Category.DIAGNOSIS) or ent.negated or ent.family:
+            continue
+        weight = 2.0 if ent.section in ("diagnosis", "impression", "assessment") else 1.0
+        if ent.historical:
+            weight *= 0.3
+        if ent.normalized in _DEPT_TERMS:
+            for dept, w in _DEPT_TERMS[ent.normalized]:
+                scores[dept] += w * weight
+        elif ent.code and ent.code[:3] in _KCD_DEPT:
+            scores[_KCD_DEPT[ent.code[:3]]] += weight
+    return max(scores, key=lambda d: scores[d]) if scores else None
+
+
+_SENT = re.compile(r"(?:[^.\n!?]|\.(?=\S))+[.!?]?")
+
+
+def summary(
+    text: str, entities: list[Entity], phi: list[PhiSpan], limit: int = 160, headings: list[tuple[int, int]] = ()
+) -> str | None:
+    """The sentences that carry the most present findings, preferring C.C/impression/diagnosis,
+    with PHI replaced by placeholders."""
+    present = [e for e in entities if e.category not in (Category.PHI, Category.ANATOMY) and not e.negated]
+    if not present:
+        return None
+    scored = []
+    for m in _SENT.finditer(text):
+        b, e = m.span()
+        for hb, he in headings:  # drop the "C.C:" label itself
+            if hb <= b < he:
+                b = he
+        inside = [x for x in present if b <= x.begin and x.end <= e]
+        if not inside:
+            continue
+        bonus = 2 if any(x.section in _SUMMARY_SECTIONS for x in inside) else 0
+        scored.append((len({x.normalized for x in inside}) + bonus, -b, b, e))
+    if not scored:
+        return None
+    scored.sort(reverse=True)
+    picked = sorted(scored[:2], key=lambda s: s[2])
+    pieces = []
+    for _, _, b, e in picked:
+        local = [(pb - b, pe - b, t) for pb, pe, t in phi if b <= pb and pe <= e]
+        masked, _ = mask(text[b:e], local)
+        pieces.append(" ".join(masked.split()))
+    out = " … ".join(p for p in pieces if p)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+def note_fields(
+    text: str, entities: list[Entity], phi: list[PhiSpan], headings: list[tuple[int, int]] = ()
+) -> NoteFields:
+    return NoteFields(
+        visit_date=visit_date(text, phi),
+        age=age(text, phi),
+        sex=sex(text, phi),
+        department=department(text, entities),
+        summary=summary(text, entities, phi, headings=headings),
+    )

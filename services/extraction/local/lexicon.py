@@ -1,0 +1,149 @@
+"""Dictionary matching of clinical terms with Korean-aware boundaries.
+
+Candidates are found by a two-character index instead of morphology over every character:
+for each position one dict lookup, then ``startswith`` over the few terms sharing that prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from services.domain import Category
+from services.extraction.local.resources import rows
+
+_FILES = {
+    Category.SYMPTOM: ["symptoms.tsv"],
+    Category.DIAGNOSIS: ["diagnoses.tsv", "generated/kcd.tsv"],
+    Category.MEDICATION: ["medications.tsv", "generated/drugs.tsv"],
+    Category.TEST: ["tests.tsv"],
+    Category.PROCEDURE: ["procedures.tsv"],
+    Category.ANATOMY: ["anatomy.tsv"],
+}
+_CODE_SYSTEM = {Category.DIAGNOSIS: "KCD-7", Category.MEDICATION: "ATC", Category.SYMPTOM: "KCD-7"}
+# Curated files win over generated ones for the same surface form.
+_PRIORITY = {"symptoms.tsv": 0, "diagnoses.tsv": 0, "medications.tsv": 0, "tests.tsv": 0,
+             "procedures.tsv": 0, "anatomy.tsv": 1, "generated/kcd.tsv": 2, "generated/drugs.tsv": 2}
+
+# Modifiers that may be written glued to a term ("급성위염", "우측무릎").
+_GLUE_PREFIXES = ("급성", "만성", "재발성", "반복성", "지속성", "간헐적", "경증", "중증", "우측", "좌측", "양측",
+                  "전신", "다발성", "미만성", "심한", "경미한", "상", "하", "좌", "우", "양", "소아", "노인성")
+_JOSA = ("이", "가", "은", "는", "을", "를", "에", "의", "도", "과", "와", "로", "으로", "만", "쪽", "부", "서")
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
+
+
+def _is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7a3" or "\u3131" <= ch <= "\u318e"
+
+
+def _is_ascii_word(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch in "_")
+
+
+@dataclass(frozen=True)
+class Term:
+    surface: str
+    category: Category
+    normalized: str
+    code: str | None
+    code_system: str | None
+    kind: str | None  # tests: vital/lab/imaging…
+    priority: int
+    ascii: bool
+    case_sensitive: bool
+
+
+@dataclass(frozen=True)
+class Match:
+    begin: int
+    end: int
+    term: Term
+
+
+class Lexicon:
+    def __init__(self) -> None:
+        by_surface: dict[str, Term] = {}
+        for category, files in _FILES.items():
+            for fname in files:
+                prio = _PRIORITY[fname]
+                for row in rows(fname):
+                    if len(row) < 3:
+                        continue
+                    normalized, code, synonyms = row[0].strip(), row[1].strip() or None, row[2]
+                    kind = None
+                    if category is Category.TEST:
+                        kind, code = code, None
+                    elif category in (Category.PROCEDURE, Category.ANATOMY):
+                        code = None
+                    for surface in {s.strip() for s in synonyms.split("|") if s.strip()} | {normalized}:
+                        is_ascii = surface.isascii()
+                        # Short English abbreviations are case-sensitive (MI ≠ mi); longer words are not.
+                        case_sensitive = is_ascii and len(surface) <= 4 and surface.upper() == surface
+                        key = surface if case_sensitive or not is_ascii else surface.lower()
+                        term = Term(surface, category, normalized, code, _CODE_SYSTEM.get(category) if code else None,
+                                    kind, prio, is_ascii, case_sensitive)
+                        old = by_surface.get(key)
+                        if old is None or term.priority < old.priority:
+                            by_surface[key] = term
+        self.size = len(by_surface)
+        index: dict[str, list[tuple[str, Term]]] = {}
+        for key, term in by_surface.items():
+            index.setdefault(self._prefix(key), []).append((key, term))
+        for bucket in index.values():
+            bucket.sort(key=lambda kt: -len(kt[0]))
+        self._index = index
+
+    @staticmethod
+    def _prefix(key: str) -> str:
+        return key[:2]
+
+    def _boundary_ok(self, text: str, begin: int, end: int, term: Term) -> bool:
+        before = text[begin - 1] if begin > 0 else " "
+        after = text[end] if end < len(text) else " "
+        if term.ascii:
+            if _is_ascii_word(before) or _is_ascii_word(after):
+                return False
+            # One- or two-letter lab abbreviations (K, Na, Cr) only count next to a value.
+            if len(term.surface) <= 2 and term.category is Category.TEST:
+                return re.match(r"\s*[:=]?\s*[-+]?\d", text[end:end + 6]) is not None
+            return True
+        if _is_hangul(before):
+            if len(term.surface) < 3 and not any(text.endswith(p, 0, begin) for p in _GLUE_PREFIXES):
+                return False
+        if len(term.surface) == 1:
+            # A single syllable (배, 간, 목) only as a word of its own or with a particle.
+            return not _is_hangul(after) or any(text.startswith(j, end) for j in _JOSA)
+        return True
+
+    def find(self, text: str) -> list[Match]:
+        """Longest non-overlapping matches, left to right."""
+        # ASCII-only lowering keeps offsets identical (str.lower can change lengths).
+        lowered = text.translate(_ASCII_LOWER)
+        out: list[Match] = []
+        i, n = 0, len(text)
+        index = self._index
+        while i < n:
+            ch = text[i]
+            if ch.isspace():
+                i += 1
+                continue
+            best: Match | None = None
+            sources = ((text, True), (lowered, False)) if ch.isascii() else ((text, True),)
+            for src, exact in sources:
+                for prefix in (src[i:i + 2], src[i]):
+                    for key, term in index.get(prefix, ()):
+                        if (term.case_sensitive or not term.ascii) != exact:
+                            continue
+                        if best is not None and len(key) <= best.end - best.begin:
+                            break
+                        if src.startswith(key, i) and self._boundary_ok(text, i, i + len(key), term):
+                            best = Match(i, i + len(key), term)
+                            break
+            if best is not None:
+                out.append(best)
+                i = best.end
+            else:
+                i += 1
+        return out

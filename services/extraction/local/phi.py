@@ -1,0 +1,182 @@
+"""PHI recognizers (one interface, a registry) and stable masking for cloud engines.
+
+Recognizers return (begin, end, phi_type). Korean names are found from context (이름:, …님,
+…씨, 보호자) and checked against common surnames, because a bare two-syllable word is far
+more often a noun than a name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+PhiSpan = tuple[int, int, str]
+Recognizer = Callable[[str], Iterable[PhiSpan]]
+
+SURNAMES = (
+    "남궁 황보 제갈 선우 독고 사공 서문 김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 류 유 전 홍 고 문 양 손 배"
+    " 백 허 남 심 노 하 곽 성 차 주 우 구 민 진 나 엄 채 원 천 방 공 현 함 변 염 여 추 도 소 석 선 설 마 길 연 위 표"
+    " 명 기 반 라 왕 금 옥 육 인 맹 제 모 탁 국 어 은 편 용 예 경 봉 사 부 지 태 피 감"
+).split()
+_SURNAME_RE = "|".join(sorted(SURNAMES, key=len, reverse=True))
+# Words that look like surname + syllables before 님/씨 but are not names.
+_NOT_NAMES = frozenset(
+    "환자 보호자 어머 아버 어머니 아버지 할머니 할아버지 선생 교수 의사 간호사 고객 사모 부모 형 누 오빠 언니 동생 아드 따"
+    " 원장 과장 주치의 담당 선배 후배 여러분 손님 정 이분 그분 저분 이쪽 방문 조카 이모 고모 삼촌 남편 부인 아내 아들 딸 기사"
+    " 남자 여자 남성 여성 남아 여아 소아 성인 노인 유아 신 민원 김치 이상 이전 이후 정상 조금 하루 나머지 우리 모두 오늘 내일 어제 지금 이번 다음 유지 안정 고생 수고".split()
+)
+_HANGUL_NAME = rf"(?:{_SURNAME_RE})[가-힣]{{1,2}}"
+_LATIN_NAME = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,2}|[A-Z]{2,}(?: [A-Z][a-z]+){1,2}"
+
+_LABELLED_NAME = re.compile(
+    r"(?:이름|성명|환자명|환자\s*이름|보호자|보호자명|담당의|주치의|담당\s*의사|판독의|작성자|간호사|의사|기록자|Name|Patient|Pt\.?|Physician|Dr\.?|Reported by|Signed by)"
+    rf"\s*[:：]?\s*(?P<name>{_HANGUL_NAME}|{_LATIN_NAME})(?![가-힣])"
+)
+_HONORIFIC_NAME = re.compile(
+    rf"(?<![가-힣])(?P<name>{_HANGUL_NAME})\s?(?:님|씨|환자|선생님|교수님|보호자|간호사|원장님|과장님)"
+)
+_AGE = re.compile(
+    r"(?<![\d.])(?:만\s*)?\d{1,3}\s*(?:세|살)(?![가-힣])|(?<![\w.])\d{1,3}\s*(?:yo|y/o|YO|Y/O|yrs|years old|세\b)"
+    r"|(?<=나이[:：])\s*\d{1,3}|(?<=Age[:：])\s*\d{1,3}|(?<![\w/])\d{1,3}(?=\s*/\s*[MF](?![A-Za-z]))|(?<=[MF]/)\d{1,3}(?!\d)"
+)
+_SEX = re.compile(
+    r"(?<=성별[:：])\s*(?:남성|여성|남자|여자|남|여|M|F)|(?<=Sex[:：])\s*(?:Male|Female|M|F)"
+    r"|(?<=\d/)[MF](?![A-Za-z])|[MF](?=/\d)|(?<=세)\s*/?\s*(?:남성|여성|남자|여자|남|여)(?![가-힣]?[가-힣])"
+    r"|(?<=세\s)(?:남성|여성|남자|여자)|(?<=세 )(?:남|여)(?=\s|/|,|\))|(?<![가-힣])(?:남|여)(?=\s*/\s*\d{1,3}\s*세)"
+    r"|(?<![A-Za-z])(?:male|female)(?![A-Za-z])"
+)
+_RRN = re.compile(r"(?<!\d)\d{6}\s?-\s?[1-8][\d*]{6}(?!\d)")
+_PHONE = re.compile(r"(?<![\d-])(?:\+82[-\s]?)?(?:0\d{1,2})[-.)\s]\s?\d{3,4}[-.\s]\d{4}(?!\d)|(?<!\d)01[016789]\d{7,8}(?!\d)")
+_CHART = re.compile(
+    r"(?:등록번호|환자번호|차트번호|챠트번호|병록번호|진료번호|MRN|Chart\s*No\.?|Patient\s*ID|환자\s*ID|ID)"
+    r"\s*[:：#]?\s*(?P<id>[A-Za-z]{0,3}-?\d[\dA-Za-z-]{3,})"
+)
+_DATE = re.compile(
+    r"(?<!\d)(?:19|20)\d{2}\s?[-./]\s?\d{1,2}\s?[-./]\s?\d{1,2}(?!\d)\.?"
+    r"|(?<!\d)(?:19|20)\d{2}\s?년\s?\d{1,2}\s?월\s?\d{1,2}\s?일"
+    r"|(?<![\d.])\d{1,2}\s?월\s?\d{1,2}\s?일"
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+_PROVINCES = (
+    "서울특별시|서울시|서울|부산광역시|부산시|부산|대구광역시|대구|인천광역시|인천|광주광역시|대전광역시|대전|울산광역시|울산|"
+    "세종특별자치시|세종시|경기도|경기|강원특별자치도|강원도|충청북도|충북|충청남도|충남|전북특별자치도|전라북도|전북|"
+    "전라남도|전남|경상북도|경북|경상남도|경남|제주특별자치도|제주도|제주"
+)
+_ADDRESS = re.compile(
+    rf"(?<![가-힣])(?:{_PROVINCES})\s+[가-힣]+(?:시|군|구)(?:\s+[가-힣]+(?:구|시|군))?"
+    r"(?:\s+[가-힣\d]+(?:로|길|동|읍|면|리|가)(?:\s?\d+(?:-\d+)?(?:번길)?)?)*"
+    r"(?:\s?\d+(?:-\d+)?(?:번지)?)?(?:,?\s?[가-힣A-Za-z]*(?:아파트|빌라|빌딩|타워))?(?:\s?\d+동)?(?:\s?\d+호)?"
+)
+_LABELLED_ADDRESS = re.compile(r"(?:주소|거주지|Address)\s*[:：]\s*(?P<addr>[^\n]{4,80})")
+
+
+def _labelled_names(text: str) -> Iterable[PhiSpan]:
+    for m in _LABELLED_NAME.finditer(text):
+        name = m.group("name")
+        if name not in _NOT_NAMES and not any(name.startswith(w) for w in ("환자", "보호")):
+            yield m.start("name"), m.end("name"), "name"
+
+
+def _honorific_names(text: str) -> Iterable[PhiSpan]:
+    for m in _HONORIFIC_NAME.finditer(text):
+        name = m.group("name")
+        if name in _NOT_NAMES or name[:2] in _NOT_NAMES or len(name) < 2:
+            continue
+        yield m.start("name"), m.end("name"), "name"
+
+
+def _regex(pattern: re.Pattern[str], phi_type: str, group: int | str = 0) -> Recognizer:
+    def recognize(text: str) -> Iterable[PhiSpan]:
+        for m in pattern.finditer(text):
+            b, e = m.span(group)
+            raw = text[b:e]
+            stripped = raw.strip()
+            if stripped:
+                b += len(raw) - len(raw.lstrip())
+                yield b, b + len(stripped), phi_type
+
+    return recognize
+
+
+RECOGNIZERS: dict[str, Recognizer] = {
+    "name_labelled": _labelled_names,
+    "name_honorific": _honorific_names,
+    "rrn": _regex(_RRN, "rrn"),
+    "phone": _regex(_PHONE, "phone"),
+    "chart_id": _regex(_CHART, "id", "id"),
+    "email": _regex(_EMAIL, "email"),
+    "address": _regex(_ADDRESS, "address"),
+    "address_labelled": _regex(_LABELLED_ADDRESS, "address", "addr"),
+    "date": _regex(_DATE, "date"),
+    "age": _regex(_AGE, "age"),
+    "sex": _regex(_SEX, "sex"),
+}
+# When spans overlap, the more specific type wins (an RRN is not a date or a phone number).
+_RANK = {"rrn": 0, "email": 1, "id": 2, "phone": 3, "address": 4, "name": 5, "date": 6, "age": 7, "sex": 8}
+
+
+def find_phi(text: str, enabled: Iterable[str] | None = None) -> list[PhiSpan]:
+    spans: list[PhiSpan] = []
+    for name, recognizer in RECOGNIZERS.items():
+        if enabled is None or name in enabled:
+            spans.extend(recognizer(text))
+    spans.sort(key=lambda s: (_RANK[s[2]], -(s[1] - s[0]), s[0]))
+    chosen: list[PhiSpan] = []
+    for span in spans:
+        if all(span[1] <= c[0] or span[0] >= c[1] for c in chosen):
+            chosen.append(span)
+    return sorted(chosen)
+
+
+_PLACEHOLDER = {"name": "이름", "phone": "전화", "rrn": "주민번호", "id": "등록번호", "address": "주소",
+                "date": "날짜", "age": "나이", "sex": "성별", "email": "이메일"}
+
+
+@dataclass(frozen=True)
+class MaskEntry:
+    placeholder: str
+    phi_type: str
+    text: str
+    begin: int  # in the original text
+    end: int
+    masked_begin: int  # in the masked text
+    masked_end: int
+
+
+def mask(text: str, spans: Iterable[PhiSpan] | None = None) -> tuple[str, list[MaskEntry]]:
+    """Replace PHI with stable placeholders ([이름1], [전화1]…); the same value gets the same
+    placeholder everywhere. Returns the masked text and a map back to original offsets."""
+    spans = sorted(find_phi(text) if spans is None else spans)
+    numbers: dict[tuple[str, str], str] = {}
+    counters: dict[str, int] = {}
+    parts: list[str] = []
+    entries: list[MaskEntry] = []
+    pos = out_len = 0
+    for b, e, phi_type in spans:
+        value = text[b:e]
+        key = (phi_type, value)
+        if key not in numbers:
+            counters[phi_type] = counters.get(phi_type, 0) + 1
+            numbers[key] = f"[{_PLACEHOLDER.get(phi_type, phi_type)}{counters[phi_type]}]"
+        placeholder = numbers[key]
+        parts.append(text[pos:b])
+        out_len += b - pos
+        parts.append(placeholder)
+        entries.append(MaskEntry(placeholder, phi_type, value, b, e, out_len, out_len + len(placeholder)))
+        out_len += len(placeholder)
+        pos = e
+    parts.append(text[pos:])
+    return "".join(parts), entries
+
+
+def unmask_offset(entries: list[MaskEntry], masked_offset: int) -> int:
+    """Map an offset in masked text back to the original text."""
+    shift = 0
+    for entry in entries:
+        if masked_offset < entry.masked_begin:
+            break
+        if masked_offset < entry.masked_end:
+            return entry.begin
+        shift = entry.end - entry.masked_end
+    return masked_offset + shift

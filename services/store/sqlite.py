@@ -1,0 +1,325 @@
+"""Embedded default storage: SQLite in WAL mode plus a content-addressed folder of originals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from services.domain import Entity, Extraction, ExtractionResult, Note, NoteFields, NoteStatus, Review, utcnow
+
+
+def migrations() -> list[tuple[int, str]]:
+    """(version, sql) for every ``NNN_name.sql`` in the migrations folder, in order."""
+    folder = resources.files("services.store") / "migrations"
+    found = []
+    for item in folder.iterdir():
+        name = item.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), item.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class LocalBlobStore:
+    """Original upload bytes, one file per SHA-256, written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, sha: str) -> Path:
+        return self.root / sha[:2] / sha
+
+    def put(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        path = self._path(sha)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        return sha
+
+    def get(self, sha256: str) -> bytes | None:
+        path = self._path(sha256)
+        return path.read_bytes() if path.exists() else None
+
+
+class SQLiteStore:
+    """Records, versions and full-text search in one SQLite file.
+
+    A connection per call keeps it safe across Streamlit's script threads; WAL lets the
+    dashboard read while a batch writes.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._conn() as con:
+            con.execute("PRAGMA journal_mode=WAL")
+            self._migrate(con)
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path, timeout=30)
+        con.row_factory = sqlite3.Row
+        con.execute("PRAGMA foreign_keys=ON")
+        con.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with con:
+                yield con
+        finally:
+            con.close()
+
+    @staticmethod
+    def _migrate(con: sqlite3.Connection) -> None:
+        current = con.execute("PRAGMA user_version").fetchone()[0]
+        for version, sql in migrations():
+            if version > current:
+                con.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+
+    def schema_version(self) -> int:
+        with self._conn() as con:
+            return int(con.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- notes -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _note(row: sqlite3.Row) -> Note:
+        return Note(
+            id=row["id"],
+            filename=row["filename"],
+            status=NoteStatus(row["status"]),
+            text=row["text"],
+            encoding=row["encoding"],
+            size=row["size"],
+            raw_sha256=row["raw_sha256"],
+            error_code=row["error_code"],
+            error_message=row["error_message"],
+            source=row["source"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            attempts=row["attempts"],
+            fields=NoteFields(
+                visit_date=row["visit_date"],
+                age=row["age"],
+                sex=row["sex"],
+                department=row["department"],
+                summary=row["summary"],
+            ),
+        )
+
+    def note_for_source(self, raw_sha256: str) -> Note | None:
+        with self._conn() as con:
+            row = con.execute(
+                "SELECT n.* FROM notes n JOIN note_sources s ON s.note_id = n.id WHERE s.raw_sha256 = ?",
+                (raw_sha256,),
+            ).fetchone()
+        return self._note(row) if row else None
+
+    def note_for_text(self, text_sha256: str) -> Note | None:
+        with self._conn() as con:
+            row = con.execute("SELECT * FROM notes WHERE text_sha256 = ?", (text_sha256,)).fetchone()
+        return self._note(row) if row else None
+
+    def create_note(
+        self, *, note_id: str, filename: str, raw_sha256: str, size: int, source: str, stored: bool
+    ) -> Note:
+        now = utcnow()
+        with self._conn() as con:
+            con.execute(
+                "INSERT INTO notes (id, filename, status, raw_sha256, size, source, created_at, updated_at)"
+                " VALUES (?, ?, 'stored', ?, ?, ?, ?, ?)",
+                (note_id, filename, raw_sha256, size, source, now, now),
+            )
+            con.execute(
+                "INSERT INTO note_sources (raw_sha256, note_id, filename, size, stored, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (raw_sha256, note_id, filename, size, int(stored), now),
+            )
+        note = self.get_note(note_id)
+        assert note is not None
+        return note
+
+    def link_source(self, raw_sha256: str, note_id: str, filename: str, size: int, stored: bool) -> None:
+        with self._conn() as con:
+            con.execute(
+                "INSERT INTO note_sources (raw_sha256, note_id, filename, size, stored, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (raw_sha256) DO UPDATE SET stored = MAX(stored, excluded.stored)",
+                (raw_sha256, note_id, filename, size, int(stored), utcnow()),
+            )
+
+    def source_stored(self, raw_sha256: str) -> bool:
+        with self._conn() as con:
+            row = con.execute("SELECT stored FROM note_sources WHERE raw_sha256 = ?", (raw_sha256,)).fetchone()
+        return bool(row and row["stored"])
+
+    def set_text(self, note_id: str, text: str, encoding: str, text_sha256: str) -> None:
+        with self._conn() as con:
+            con.execute(
+                "UPDATE notes SET text = ?, encoding = ?, text_sha256 = ?, updated_at = ? WHERE id = ?",
+                (text, encoding, text_sha256, utcnow(), note_id),
+            )
+
+    def set_status(
+        self, note_id: str, status: NoteStatus, error_code: str | None = None, error_message: str | None = None
+    ) -> None:
+        with self._conn() as con:
+            con.execute(
+                "UPDATE notes SET status = ?, error_code = ?, error_message = ?, updated_at = ?,"
+                " attempts = attempts + (? = 'processing') WHERE id = ?",
+                (status.value, error_code, error_message, utcnow(), status.value, note_id),
+            )
+
+    def get_note(self, note_id: str) -> Note | None:
+        with self._conn() as con:
+            row = con.execute("SELECT * FROM notes WHERE id = ?", (note_id,)).fetchone()
+        return self._note(row) if row else None
+
+    def list_notes(self, status: NoteStatus | None = None, limit: int = 1000) -> list[Note]:
+        sql = "SELECT * FROM notes"
+        args: list[Any] = []
+        if status is not None:
+            sql += " WHERE status = ?"
+            args.append(status.value)
+        sql += " ORDER BY COALESCE(visit_date, '') DESC, created_at DESC, id LIMIT ?"
+        args.append(limit)
+        with self._conn() as con:
+            return [self._note(r) for r in con.execute(sql, args)]
+
+    def counts(self) -> dict[str, int]:
+        with self._conn() as con:
+            out = {s.value: 0 for s in NoteStatus}
+            for row in con.execute("SELECT status, COUNT(*) AS n FROM notes GROUP BY status"):
+                out[row["status"]] = row["n"]
+            out["notes"] = sum(out[s.value] for s in NoteStatus)
+            out["entities"] = con.execute("SELECT COUNT(*) FROM current_entities").fetchone()[0]
+            out["reviews"] = con.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
+            out["extractions"] = con.execute("SELECT COUNT(*) FROM extractions").fetchone()[0]
+        return out
+
+    def search(self, query: str, limit: int = 50) -> list[Note]:
+        query = query.strip()
+        if not query:
+            return []
+        with self._conn() as con:
+            if len(query) >= 3:
+                # A trigram phrase query: exact substring semantics, ranked by bm25.
+                phrase = '"' + query.replace('"', '""') + '"'
+                rows = con.execute(
+                    "SELECT n.* FROM notes_fts f JOIN notes n ON n.rowid = f.rowid"
+                    " WHERE notes_fts MATCH ? ORDER BY bm25(notes_fts) LIMIT ?",
+                    (phrase, limit),
+                ).fetchall()
+            else:
+                # Trigrams cannot match one- or two-syllable words such as 두통.
+                rows = con.execute(
+                    "SELECT * FROM notes WHERE instr(text, ?) > 0 ORDER BY visit_date DESC LIMIT ?", (query, limit)
+                ).fetchall()
+        return [self._note(r) for r in rows]
+
+    # -- extractions and reviews ------------------------------------------------------------
+
+    @staticmethod
+    def _entities_json(entities: list[Entity]) -> str:
+        return json.dumps([e.model_dump(mode="json") for e in entities], ensure_ascii=False)
+
+    def _replace_current(self, con: sqlite3.Connection, note_id: str, entities: list[Entity], fields: NoteFields) -> None:
+        con.execute("DELETE FROM current_entities WHERE note_id = ?", (note_id,))
+        con.executemany(
+            "INSERT INTO current_entities (note_id, category, text, normalized, code, negated, uncertain,"
+            ' historical, family, begin, "end") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            [
+                (note_id, e.category.value, e.text, e.normalized, e.code, int(e.negated), int(e.uncertain),
+                 int(e.historical), int(e.family), e.begin, e.end)
+                for e in entities
+            ],
+        )
+        con.execute(
+            "UPDATE notes SET visit_date = ?, age = ?, sex = ?, department = ?, summary = ?, updated_at = ? WHERE id = ?",
+            (fields.visit_date, fields.age, fields.sex, fields.department, fields.summary, utcnow(), note_id),
+        )
+
+    def add_extraction(self, note_id: str, result: ExtractionResult, duration_ms: float) -> Extraction:
+        now = utcnow()
+        with self._conn() as con:
+            version = con.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM extractions WHERE note_id = ?", (note_id,)
+            ).fetchone()[0]
+            cur = con.execute(
+                "INSERT INTO extractions (note_id, version, engine, model_id, prompt_version, created_at, duration_ms,"
+                " entities_json, fields_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (note_id, version, result.engine, result.model_id, result.prompt_version, now, duration_ms,
+                 self._entities_json(result.entities), result.fields.model_dump_json()),
+            )
+            # A clinician's review stays in force over any later machine run.
+            reviewed = con.execute("SELECT 1 FROM reviews WHERE note_id = ? LIMIT 1", (note_id,)).fetchone()
+            if not reviewed:
+                self._replace_current(con, note_id, result.entities, result.fields)
+            ext_id = int(cur.lastrowid or 0)
+        return Extraction(
+            id=ext_id, note_id=note_id, version=version, engine=result.engine, model_id=result.model_id,
+            prompt_version=result.prompt_version, created_at=now, duration_ms=duration_ms,
+            entities=result.entities, fields=result.fields,
+        )
+
+    def extractions(self, note_id: str) -> list[Extraction]:
+        with self._conn() as con:
+            rows = con.execute("SELECT * FROM extractions WHERE note_id = ? ORDER BY version", (note_id,)).fetchall()
+        return [
+            Extraction(
+                id=r["id"], note_id=r["note_id"], version=r["version"], engine=r["engine"], model_id=r["model_id"],
+                prompt_version=r["prompt_version"], created_at=r["created_at"], duration_ms=r["duration_ms"],
+                entities=[Entity.model_validate(e) for e in json.loads(r["entities_json"])],
+                fields=NoteFields.model_validate_json(r["fields_json"]),
+            )
+            for r in rows
+        ]
+
+    def add_review(
+        self,
+        note_id: str,
+        extraction_id: int,
+        reviewer: str,
+        entities: list[Entity],
+        fields: NoteFields,
+        changes: dict[str, Any],
+    ) -> Review:
+        now = utcnow()
+        with self._conn() as con:
+            version = con.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM reviews WHERE note_id = ?", (note_id,)
+            ).fetchone()[0]
+            cur = con.execute(
+                "INSERT INTO reviews (note_id, extraction_id, version, reviewer, created_at, entities_json, fields_json,"
+                " changes_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (note_id, extraction_id, version, reviewer, now, self._entities_json(entities),
+                 fields.model_dump_json(), json.dumps(changes, ensure_ascii=False)),
+            )
+            self._replace_current(con, note_id, entities, fields)
+            review_id = int(cur.lastrowid or 0)
+        return Review(
+            id=review_id, note_id=note_id, extraction_id=extraction_id, version=version, reviewer=reviewer,
+            created_at=now, entities=entities, fields=fields, changes=changes,
+        )
+
+    def reviews(self, note_id: str) -> list[Review]:
+        with self._conn() as con:
+            rows = con.execute("SELECT * FROM reviews WHERE note_id = ? ORDER BY version", (note_id,)).fetchall()
+        return [
+            Review(
+                id=r["id"], note_id=r["note_id"], extraction_id=r["extraction_id"], version=r["version"],
+                reviewer=r["reviewer"], created_at=r["created_at"],
+                entities=[Entity.model_validate(e) for e in json.loads(r["entities_json"])],
+                fields=NoteFields.model_validate_json(r["fields_json"]),
+                changes=json.loads(r["changes_json"]),
+            )
+            for r in rows
+        ]
