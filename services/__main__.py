@@ -1,0 +1,76 @@
+"""Command line: ``python -m services batch|evaluate|seed|build-vocab``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from services.extraction import ENGINES
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services", description="NoteLens command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("batch", help="extract every file in INPUT_DIR into OUTPUT_DIR (Comprehend Medical batch layout)")
+    b.add_argument("input_dir", type=Path)
+    b.add_argument("output_dir", type=Path)
+    b.add_argument("--engine", default=None, choices=sorted(ENGINES), help="extraction engine (default: settings)")
+    b.add_argument("--workers", type=int, default=1, help="worker processes for extraction")
+    b.add_argument("--force", action="store_true", help="redo files whose .out already exists")
+    b.add_argument("--no-store", action="store_true", help="do not write results into the NoteLens store")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("evaluate", help="score a batch output folder against a gold JSONL file")
+    e.add_argument("gold", type=Path)
+    e.add_argument("out_dir", type=Path)
+    e.add_argument("--json", action="store_true", help="print the scores as JSON")
+    e.add_argument("--errors", type=int, default=0, help="also print up to N misses and false hits")
+
+    sub.add_parser("seed", help="load the sample notes into the store")
+    sub.add_parser("build-vocab", help="rebuild generated vocabularies from ../shared/data")
+
+    args = parser.parse_args(argv)
+    if args.command == "batch":
+        from services.batch import run_batch
+        from services.config import load_settings
+
+        settings = load_settings()
+        engine = args.engine or settings.extraction_engine
+        service = None
+        if not args.no_store:
+            from services.wiring import build_app
+
+            service = build_app(settings, seed=False).notes
+        if not args.input_dir.is_dir():
+            print(f"error: {args.input_dir} is not a folder", file=sys.stderr)
+            return 2
+        report = run_batch(args.input_dir, args.output_dir, engine=engine, workers=max(1, args.workers),
+                           force=args.force, service=service, progress=not args.quiet)
+        print(json.dumps(report.manifest(engine)["Summary"], ensure_ascii=False))
+        return 0 if report.status != "FAILED" or report.input_count == 0 else 1
+    if args.command == "evaluate":
+        from services.evaluate import evaluate, format_report
+
+        scores = evaluate(args.gold, args.out_dir)
+        print(json.dumps(scores.summary(), ensure_ascii=False, indent=2) if args.json else format_report(scores))
+        for err in scores.errors[: args.errors]:
+            print(f"  {err['kind']:<4} {err['category']:<10} {err['file']}: {err['text']}")
+        return 0
+    if args.command == "seed":
+        from services.wiring import build_app
+
+        app = build_app(seed=False)
+        print(f"added {app.notes.seed(app.settings.sample_dir)} notes")
+        return 0
+    if args.command == "build-vocab":
+        from services.extraction.local.build_vocab import main as build
+
+        return build()
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
