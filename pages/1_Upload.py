@@ -1,0 +1,58 @@
+"""Upload: several notes at once, per-file progress and errors, links to the result."""
+
+import streamlit as st
+
+from services.i18n import t
+from ui.common import app, sidebar
+
+st.set_page_config(page_title="NoteLens · Upload", page_icon="📤", layout="wide")
+L = sidebar()
+a = app()
+
+st.title(t("upload_title", L))
+st.caption(t("upload_help", L))
+
+files = st.file_uploader(t("upload_files", L), accept_multiple_files=True, key="upload_files")
+if st.button(t("process", L), key="process", type="primary", disabled=not files):
+    results = []
+    bar = st.progress(0.0)
+    for i, f in enumerate(files or []):
+        outcome = a.notes.ingest(f.name, f.getvalue())
+        results.append({
+            "file": f.name,
+            "note_id": outcome.note.id,
+            "state": "failed" if outcome.error else ("dup" if outcome.duplicate else "ok"),
+            "code": outcome.error.code.value if outcome.error else "",
+            "message": outcome.error.message if outcome.error else "",
+        })
+        bar.progress((i + 1) / len(files or [1]), text=f.name)
+    st.session_state["upload_results"] = results
+
+for i, r in enumerate(st.session_state.get("upload_results", [])):
+    with st.container(border=True):
+        cols = st.columns([4, 2, 2])
+        cols[0].markdown(f"**{r['file']}**")
+        if r["state"] == "failed":
+            cols[1].error(t("result_failed", L))
+            st.error(f"{r['code']}: {r['message']}")
+        else:
+            cols[1].success(t("result_dup", L) if r["state"] == "dup" else t("result_ok", L))
+            if cols[2].button(t("open_review", L), key=f"open_{i}"):
+                st.session_state["review_note"] = r["note_id"]
+                st.switch_page("pages/2_Review.py")
+
+failed = [n for n in a.store.list_notes() if n.status.value == "failed"]
+if failed:
+    st.subheader(t("failed_notes", L))
+    for n in failed:
+        cols = st.columns([4, 4, 2, 1])
+        cols[0].write(n.filename)
+        cols[1].caption(f"{n.error_code}: {n.error_message}")
+        enc = cols[2].selectbox(t("retry_encoding", L), ["", "utf-8", "cp949", "euc-kr", "utf-16"],
+                                format_func=lambda v: v or t("auto", L), key=f"enc_{n.id}", label_visibility="collapsed")
+        if cols[3].button(t("retry", L), key=f"retry_{n.id}"):
+            out = a.notes.retry(n.id, encoding=enc or None)
+            if out.error:
+                st.error(f"{out.error.code.value}: {out.error.message}")
+            else:
+                st.rerun()

@@ -1,0 +1,112 @@
+"""Review: the source with highlighted entities beside an editable entity table."""
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from services.i18n import t
+from services.render import highlight, legend
+from ui.common import app, category_labels, sidebar
+
+st.set_page_config(page_title="NoteLens · Review", page_icon="🔎", layout="wide")
+L = sidebar()
+a = app()
+labels = category_labels(L)
+
+st.title(t("review_title", L))
+notes = a.store.list_notes()
+if not notes:
+    st.info(t("no_notes", L))
+    st.stop()
+
+ids = [n.id for n in notes]
+by_id = {n.id: n for n in notes}
+wanted = st.query_params.get("note") or st.session_state.get("review_note")
+if wanted in by_id and st.session_state.get("review_pick") != wanted:
+    st.session_state["review_pick"] = wanted
+    st.session_state.pop("review_note", None)
+pick = st.selectbox(
+    t("pick_note", L), ids, key="review_pick",
+    format_func=lambda i: f"{by_id[i].fields.visit_date or '—'} · {by_id[i].filename} · {by_id[i].status.value}",
+)
+view = a.notes.view(pick)
+note = view.note
+st.query_params["note"] = note.id
+
+if note.status.value == "failed":
+    st.error(f"{t('note_failed', L)} — {note.error_code}: {note.error_message}")
+    st.stop()
+
+f = view.fields
+meta = st.columns(5)
+meta[0].metric(t("visit_date", L), f.visit_date or "—")
+meta[1].metric(t("age", L), f.age if f.age is not None else "—")
+meta[2].metric(t("sex", L), f.sex or "—")
+meta[3].metric(t("department", L), f.department or "—")
+meta[4].metric(t("entities", L), len(view.entities))
+if f.summary:
+    st.caption(f"{t('summary', L)}: {f.summary}")
+
+left, right = st.columns([5, 6])
+with left:
+    st.subheader(t("source_text", L))
+    st.html(legend(labels))
+    st.caption(f"{t('negated_legend', L)} · {t('uncertain_legend', L)}")
+    st.html(highlight(note.text or "", view.entities, labels))
+
+with right:
+    st.subheader(t("entity_table", L))
+    rows = [
+        {
+            "status": "accept", "category": e.category.value, "text": e.text,
+            "assertion": e.assertion, "negated": e.negated, "uncertain": e.uncertain,
+            "historical": e.historical, "family": e.family, "section": e.section or "",
+            "normalized": e.normalized or "", "code": e.code or "",
+            "attributes": json.dumps(e.attributes, ensure_ascii=False) if e.attributes else "",
+            "begin": e.begin, "end": e.end, "grounded": e.grounded,
+            "orig_category": e.category.value, "orig_begin": e.begin, "orig_end": e.end,
+        }
+        for e in view.entities
+    ]
+    df = pd.DataFrame(rows, columns=[
+        "status", "category", "text", "assertion", "negated", "uncertain", "historical", "family", "section",
+        "normalized", "code", "attributes", "begin", "end", "grounded", "orig_category", "orig_begin", "orig_end",
+    ])
+    edited = st.data_editor(
+        df, key="entity_editor", num_rows="dynamic", hide_index=True, height=460,
+        use_container_width=True,
+        column_config={
+            "status": st.column_config.SelectboxColumn(options=["accept", "reject"], required=True, width="small"),
+            "category": st.column_config.SelectboxColumn(options=list(labels), required=True),
+            "assertion": st.column_config.TextColumn(disabled=True),
+            "section": st.column_config.TextColumn(disabled=True),
+            "begin": st.column_config.NumberColumn(disabled=True),
+            "end": st.column_config.NumberColumn(disabled=True),
+            "grounded": st.column_config.CheckboxColumn(t("ungrounded", L), disabled=True),
+            "orig_category": None, "orig_begin": None, "orig_end": None,
+        },
+    )
+    reviewer = st.text_input(t("reviewer", L), key="reviewer")
+    if st.button(t("save_review", L), key="save_review", type="primary"):
+        if not reviewer.strip():
+            st.warning(t("reviewer_required", L))
+        else:
+            records = edited.astype(object).where(pd.notna(edited), None).to_dict("records")
+            review = a.notes.save_review(note.id, reviewer, records)
+            st.success(t("saved_review", L, version=review.version))
+            st.session_state.pop("entity_editor", None)
+            st.rerun()
+
+    d1, d2 = st.columns(2)
+    d1.download_button(t("download_json", L), a.notes.export_json(note.id), file_name=f"{note.id}.json",
+                       mime="application/json", key="dl_json")
+    d2.download_button(t("download_csv", L), a.notes.export_csv(note.id), file_name=f"{note.id}.csv",
+                       mime="text/csv", key="dl_csv")
+
+with st.expander(t("versions", L)):
+    hist = [{"kind": t("extraction_v", L), "version": x.version, "by": x.engine, "at": x.created_at,
+             "entities": len(x.entities)} for x in view.extractions]
+    hist += [{"kind": t("review_v", L), "version": r.version, "by": r.reviewer, "at": r.created_at,
+              "entities": len(r.entities), "changes": json.dumps(r.changes.get("counts", {}))} for r in view.reviews]
+    st.dataframe(pd.DataFrame(hist), hide_index=True, use_container_width=True)

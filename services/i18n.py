@@ -1,0 +1,83 @@
+"""All UI strings, Korean first with English. Pages look strings up with t(key, lang)."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "app_title": ("NoteLens — 한국어 임상 기록 구조화", "NoteLens — Korean clinical notes, structured"),
+    "app_intro": (
+        "진료 기록과 녹취를 구조화된 데이터로: 증상·진단·약물·검사·시술·부위·개인정보를 추출하고, 원문과 나란히 검토·수정합니다.",
+        "Turn clinical notes and recordings into structured data: symptoms, diagnoses, medications, tests, "
+        "procedures, anatomy and PHI, reviewed side by side with the source.",
+    ),
+    "language": ("언어", "Language"),
+    "counts": ("현황", "Counts"),
+    "notes": ("기록", "Notes"),
+    "done": ("완료", "Done"),
+    "failed": ("실패", "Failed"),
+    "entities": ("개체", "Entities"),
+    "reviews": ("검토", "Reviews"),
+    "backends": ("사용 중인 백엔드", "Active backends"),
+    "go_upload": ("기록 업로드", "Upload notes"),
+    "go_review": ("추출 결과 검토", "Review extractions"),
+    "upload_title": ("기록 업로드", "Upload notes"),
+    "upload_help": (
+        "txt/md 파일(UTF-8, UTF-16, CP949/EUC-KR)을 여러 개 올릴 수 있습니다. 원본은 처리 전에 저장됩니다.",
+        "Upload several .txt/.md files (UTF-8, UTF-16, CP949/EUC-KR). Originals are stored before processing.",
+    ),
+    "upload_files": ("파일 선택", "Choose files"),
+    "process": ("처리 시작", "Process"),
+    "result_ok": ("완료", "done"),
+    "result_dup": ("이미 있는 기록", "already stored"),
+    "result_failed": ("실패", "failed"),
+    "open_review": ("검토 열기", "Open in Review"),
+    "failed_notes": ("실패한 기록", "Failed notes"),
+    "retry": ("다시 시도", "Retry"),
+    "retry_encoding": ("인코딩 지정", "Encoding"),
+    "auto": ("자동", "auto"),
+    "review_title": ("추출 결과 검토", "Review extractions"),
+    "pick_note": ("기록 선택", "Choose a note"),
+    "no_notes": ("아직 기록이 없습니다. 먼저 업로드하세요.", "No notes yet. Upload some first."),
+    "source_text": ("원문", "Source text"),
+    "legend": ("범례", "Legend"),
+    "negated_legend": ("취소선 = 부정", "strikethrough = negated"),
+    "uncertain_legend": ("점선 = 불확실", "dotted = uncertain"),
+    "entity_table": ("개체 표 (수정 가능)", "Entities (editable)"),
+    "reviewer": ("검토자 이름", "Reviewer name"),
+    "save_review": ("검토 저장", "Save review"),
+    "saved_review": ("검토 버전 {version}을(를) 저장했습니다.", "Saved review version {version}."),
+    "reviewer_required": ("검토자 이름을 입력하세요.", "Enter the reviewer's name."),
+    "download_json": ("JSON 다운로드", "Download JSON"),
+    "download_csv": ("CSV 다운로드", "Download CSV"),
+    "fields": ("기록 정보", "Note fields"),
+    "visit_date": ("방문일", "Visit date"),
+    "age": ("나이", "Age"),
+    "sex": ("성별", "Sex"),
+    "department": ("진료과", "Department"),
+    "summary": ("요약", "Summary"),
+    "versions": ("버전 기록", "Versions"),
+    "extraction_v": ("추출", "extraction"),
+    "review_v": ("검토", "review"),
+    "status": ("상태", "Status"),
+    "error": ("오류", "Error"),
+    "note_failed": ("이 기록은 처리에 실패했습니다", "This note failed"),
+    "sections": ("섹션", "Sections"),
+    "cat_symptom": ("증상", "Symptom"),
+    "cat_diagnosis": ("진단", "Diagnosis"),
+    "cat_medication": ("약물", "Medication"),
+    "cat_test": ("검사", "Test"),
+    "cat_procedure": ("시술/치료", "Procedure"),
+    "cat_anatomy": ("부위", "Anatomy"),
+    "cat_phi": ("개인정보", "PHI"),
+    "assert_present": ("있음", "present"),
+    "assert_negated": ("부정", "negated"),
+    "assert_uncertain": ("불확실", "uncertain"),
+    "assert_historical": ("과거력", "historical"),
+    "assert_family": ("가족력", "family"),
+    "ungrounded": ("원문에 없음", "not in source"),
+}
+
+
+def t(key: str, lang: str = "ko", **kwargs: object) -> str:
+    ko, en = STRINGS.get(key, (key, key))
+    text = en if lang == "en" else ko
+    return text.format(**kwargs) if kwargs else text

@@ -1,0 +1,64 @@
+"""HTML for the highlighted source text. Every piece of note text goes through html.escape:
+notes are untrusted input and must never run as markup."""
+
+from __future__ import annotations
+
+import html
+
+from services.domain import Category, Entity
+
+COLORS: dict[str, str] = {
+    Category.SYMPTOM.value: "#fde2e1",
+    Category.DIAGNOSIS.value: "#e0ecff",
+    Category.MEDICATION.value: "#dcf5e3",
+    Category.TEST.value: "#fff1c9",
+    Category.PROCEDURE.value: "#eadcff",
+    Category.ANATOMY.value: "#e6e6e6",
+    Category.PHI.value: "#ffd6f0",
+}
+
+
+def _style(e: Entity) -> str:
+    style = f"background:{COLORS.get(e.category.value, '#eee')};border-radius:3px;padding:0 2px;"
+    if e.negated:
+        style += "text-decoration:line-through;opacity:0.75;"
+    elif e.uncertain:
+        style += "border-bottom:2px dotted #555;"
+    elif e.historical or e.family:
+        style += "font-style:italic;"
+    return style
+
+
+def highlight(text: str, entities: list[Entity], labels: dict[str, str] | None = None) -> str:
+    """The note as escaped HTML with one <mark> per entity (overlaps keep the earlier one)."""
+    labels = labels or {}
+    spans = sorted((e for e in entities if e.grounded and 0 <= e.begin < e.end <= len(text)), key=lambda e: (e.begin, -e.end))
+    out: list[str] = []
+    pos = 0
+    for e in spans:
+        if e.begin < pos:
+            continue
+        out.append(html.escape(text[pos:e.begin]))
+        title = f"{labels.get(e.category.value, e.category.value)} · {e.assertion}"
+        if e.normalized:
+            title += f" · {e.normalized}"
+        out.append(
+            f'<mark class="nl-ent nl-{e.category.value}" data-category="{e.category.value}" '
+            f'data-assertion="{e.assertion}" title="{html.escape(title, quote=True)}" style="{_style(e)}">'
+            f"{html.escape(text[e.begin:e.end])}</mark>"
+        )
+        pos = e.end
+    out.append(html.escape(text[pos:]))
+    body = "".join(out)
+    return (
+        '<div class="nl-source" style="white-space:pre-wrap;line-height:1.9;font-size:0.95rem;'
+        f'border:1px solid #ddd;border-radius:6px;padding:12px;max-height:70vh;overflow:auto">{body}</div>'
+    )
+
+
+def legend(labels: dict[str, str]) -> str:
+    items = "".join(
+        f'<span style="background:{color};border-radius:3px;padding:1px 6px;margin-right:6px">{html.escape(labels.get(cat, cat))}</span>'
+        for cat, color in COLORS.items()
+    )
+    return f'<div class="nl-legend">{items}</div>'
