@@ -1,0 +1,134 @@
+"""Component tables for the local Korean engine: real kiwipiepy, real data files."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.extraction.local.engine import LocalKoreanEngine
+from services.extraction.local.phi import find_phi, mask, unmask_offset
+from services.extraction.local.sections import SectionIndex, find_sections
+
+
+@pytest.fixture(scope="module")
+def engine() -> LocalKoreanEngine:
+    return LocalKoreanEngine()
+
+
+def _find(engine: LocalKoreanEngine, text: str, normalized: str):  # type: ignore[no-untyped-def]
+    hits = [e for e in engine.extract(text).entities if e.normalized == normalized]
+    assert hits, f"{normalized} not found in {text!r}"
+    return hits[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("두통이 심해요", "두통"), ("두통을 호소함", "두통"), ("두통은 없음", "두통"),
+        ("머리가 깨질 듯이 아파요", "두통"), ("속이 메스꺼워요", "오심"), ("어지러워서 못 걷겠어요", "어지러움"),
+        ("다리가 부었어요", "부종"), ("숨이 차요", "호흡곤란"), ("SOB 있음", "호흡곤란"), ("N/V 있음", "오심 및 구토"),
+    ],
+)
+def test_symptoms_map_to_one_normalized_term(engine: LocalKoreanEngine, text: str, normalized: str) -> None:
+    ent = _find(engine, text, normalized)
+    assert text[ent.begin:ent.end] == ent.text
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized", "assertion"),
+    [
+        ("두통 없음", "두통", "negated"),
+        ("기침, 가래, 발열 없음", "객담", "negated"),
+        ("기침 있고 발열 없음", "기침", "present"),
+        ("기침 있고 발열 없음", "발열", "negated"),
+        ("흉통 부인", "흉통", "negated"),
+        ("발열(-)", "발열", "negated"),
+        ("두통은 없으나 어지러움 호소", "어지러움", "present"),
+        ("폐렴 의심", "폐렴", "uncertain"),
+        ("r/o pneumonia", "폐렴", "uncertain"),
+        ("과거력: 고혈압, 당뇨", "당뇨병", "historical"),
+        ("s/p appendectomy", "충수절제술", "historical"),
+        ("가족력: 부: 위암", "위암", "family"),
+        ("no fever", "발열", "negated"),
+        ("산부인과 진료 중 복통 호소", "복통", "present"),
+        ("머리는 안 아파요", "두통", "negated"),
+    ],
+)
+def test_assertions(engine: LocalKoreanEngine, text: str, normalized: str, assertion: str) -> None:
+    assert _find(engine, text, normalized).assertion == assertion
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized", "attrs"),
+    [
+        ("LDL Cholesterol: 160 mg/dL", "LDL 콜레스테롤", {"value": "160", "unit": "mg/dL"}),
+        ("혈압 150/90 mmHg", "혈압", {"value": "150/90", "unit": "mmHg"}),
+        ("BT 38.2℃", "체온", {"value": "38.2", "unit": "℃"}),
+        ("타이레놀 500mg 1일 3회 po 3일분", "아세트아미노펜",
+         {"dosage": "500mg", "frequency": "1일 3회", "route": "po", "duration": "3일분"}),
+        ("amoxicillin 500mg tid", "아목시실린", {"dosage": "500mg", "frequency": "tid"}),
+        ("모르핀 2mg IV 6시간마다", "모르핀", {"dosage": "2mg", "route": "IV", "frequency": "6시간마다"}),
+    ],
+)
+def test_values_and_medication_attributes(engine: LocalKoreanEngine, text: str, normalized: str, attrs: dict[str, str]) -> None:
+    ent = _find(engine, text, normalized)
+    assert {k: ent.attributes.get(k) for k in attrs} == attrs
+
+
+def test_mixed_shorthand_codes(engine: LocalKoreanEngine) -> None:
+    ent = _find(engine, "HTN, DM f/u", "고혈압")
+    assert ent.code == "I10" and ent.category.value == "diagnosis"
+    assert _find(engine, "HTN, DM f/u", "당뇨병").code == "E11.9"
+
+
+@pytest.mark.parametrize(
+    ("text", "phi_type", "value"),
+    [
+        ("이름: 김민수", "name", "김민수"), ("박지영님 들어오세요", "name", "박지영"), ("보호자 이영희", "name", "이영희"),
+        ("Name: John Smith", "name", "John Smith"), ("67세 남자", "age", "67세"), ("67세 남자", "sex", "남자"),
+        ("(M/45)", "sex", "M"), ("(M/45)", "age", "45"), ("연락처 010-1234-5678", "phone", "010-1234-5678"),
+        ("주민등록번호 850101-1234567", "rrn", "850101-1234567"), ("등록번호: 12345678", "id", "12345678"),
+        ("진료일: 2024-03-15", "date", "2024-03-15"), ("2024년 3월 5일 내원", "date", "2024년 3월 5일"),
+        ("서울특별시 강남구 테헤란로 123 거주", "address", "서울특별시 강남구 테헤란로 123"),
+    ],
+)
+def test_phi_types(text: str, phi_type: str, value: str) -> None:
+    assert (phi_type, value) in [(t, text[b:e]) for b, e, t in find_phi(text)]
+
+
+def test_clinical_term_is_not_a_name(engine: LocalKoreanEngine) -> None:
+    result = engine.extract("고혈압 환자로 추적 중")
+    assert not [e for e in result.entities if e.category.value == "phi"]
+
+
+def test_mask_is_stable_and_maps_back() -> None:
+    text = "김민수님, 010-1234-5678. 김민수님 보호자 이영희."
+    masked, entries = mask(text)
+    assert masked == "[이름1]님, [전화1]. [이름1]님 보호자 [이름2]."
+    for entry in entries:
+        assert text[entry.begin:entry.end] == entry.text
+        assert unmask_offset(entries, entry.masked_begin) == entry.begin
+    assert unmask_offset(entries, masked.index("보호자")) == text.index("보호자")
+
+
+def test_sections() -> None:
+    text = "EXAMINATION: Chest PA\nFINDINGS:\n폐렴 소견\nIMPRESSION:\n폐렴\nS: 두통\nP) 타이레놀"
+    index = SectionIndex(find_sections(text))
+    assert index.at(text.index("폐렴 소견")) == "findings"
+    assert index.at(text.rindex("폐렴")) == "impression"
+    assert index.at(text.index("두통")) == "subjective"
+    assert index.at(text.index("타이레놀")) == "plan"
+
+
+def test_note_fields(engine: LocalKoreanEngine) -> None:
+    fields = engine.extract("진료일: 2025.3.7\n이름: 김민수 (M/45)\nC.C: 흉통\n진단: 협심증 의심\n").fields
+    assert (fields.visit_date, fields.age, fields.sex, fields.department) == ("2025-03-07", 45, "M", "순환기내과")
+    assert fields.summary and "김민수" not in fields.summary
+
+
+def test_offsets_always_point_into_the_text(engine: LocalKoreanEngine) -> None:
+    from pathlib import Path
+
+    for path in sorted(Path("sample_data/notes").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        for ent in engine.extract(text).entities:
+            assert text[ent.begin:ent.end] == ent.text, (path.name, ent)

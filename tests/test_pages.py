@@ -1,0 +1,88 @@
+"""AppTest for every page: they render without exceptions, upload works through the file
+uploader, and an entity edit on Review is saved as a review version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from services.wiring import App
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60
+
+
+def run(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / page), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_home_shows_counts_of_seeded_samples(data_dir: Path) -> None:
+    at = run("Home.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["기록"]) >= 30
+    assert int(metrics["완료"]) >= 30
+
+
+def test_home_switches_to_english(data_dir: Path) -> None:
+    at = run("Home.py")
+    at.radio(key="lang").set_value("en").run()
+    assert at.title[0].value.startswith("NoteLens — Korean")
+
+
+def test_upload_page_ingests_good_and_reports_bad(app: App) -> None:
+    at = run("pages/1_Upload.py")
+    uploader = at.file_uploader(key="upload_files")
+    uploader.set_value([
+        ("note.txt", "두통이 심하고 발열은 없음.".encode("cp949"), "text/plain"),
+        ("blank.txt", b"   \n ", "text/plain"),
+    ]).run()
+    at.button(key="process").click().run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "WHITESPACE_ONLY" in errors
+    assert any(s.value == "완료" for s in at.success)
+    notes = {n.filename: n for n in app.store.list_notes()}
+    assert notes["note.txt"].text == "두통이 심하고 발열은 없음."
+    assert notes["blank.txt"].status.value == "failed"
+
+
+def test_review_page_saves_an_edit_as_a_review_version(app: App) -> None:
+    outcome = app.notes.ingest("r.txt", "두통 호소. 타이레놀 500mg tid.".encode())
+    note_id = outcome.note.id
+    at = AppTest.from_file(str(ROOT / "pages/2_Review.py"), default_timeout=TIMEOUT)
+    at.session_state["review_note"] = note_id
+    at.run()
+    assert not at.exception
+    table = at.data_editor(key="entity_editor").value
+    row = int(table.index[table["text"] == "타이레놀"][0])
+    at.session_state["entity_editor"] = {
+        "edited_rows": {row: {"status": "reject"}},
+        "added_rows": [{"status": "accept", "category": "symptom", "text": "호소"}],
+        "deleted_rows": [],
+    }
+    at.text_input(key="reviewer").set_value("Dr. Kim")
+    at.button(key="save_review").click().run()
+    assert not at.exception
+    reviews = app.store.reviews(note_id)
+    assert len(reviews) == 1
+    assert reviews[0].reviewer == "Dr. Kim"
+    assert "타이레놀" not in [e.text for e in reviews[0].entities]
+    assert reviews[0].changes["counts"]["rejected"] == 1
+    assert reviews[0].changes["counts"]["added"] == 1
+    # The machine output is untouched.
+    assert "타이레놀" in [e.text for e in app.store.extractions(note_id)[0].entities]
+
+
+def test_review_page_escapes_script_in_note_text(app: App) -> None:
+    outcome = app.notes.ingest("x.txt", "두통 <script>alert(1)</script> <img src=x onerror=alert(1)>".encode())
+    at = AppTest.from_file(str(ROOT / "pages/2_Review.py"), default_timeout=TIMEOUT)
+    at.session_state["review_note"] = outcome.note.id
+    at.run()
+    html_blocks = [h.proto.body for h in at.get("html")]
+    source = next(b for b in html_blocks if "nl-source" in b)
+    assert "<script>" not in source and "<img" not in source
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in source
