@@ -56,7 +56,7 @@ def main() -> int:
     NOTES.mkdir(parents=True, exist_ok=True)
     GOLD.parent.mkdir(parents=True, exist_ok=True)
     gold_lines = []
-    for name, block in zip(blocks[1::2], blocks[2::2]):
+    for name, block in zip(blocks[1::2], blocks[2::2], strict=True):
         text, gold = parse(block)
         for e in gold["entities"] + gold["phi"]:  # type: ignore[operator]
             assert e["text"] in text, (name, e)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m services batch|evaluate|seed|build-vocab``."""
+"""Command line: ``python -m services batch|evaluate|seed``."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--errors", type=int, default=0, help="also print up to N misses and false hits")
 
     sub.add_parser("seed", help="load the sample notes into the store")
-    sub.add_parser("build-vocab", help="rebuild generated vocabularies from ../shared/data")
 
     args = parser.parse_args(argv)
     if args.command == "batch":
@@ -65,10 +64,6 @@ def main(argv: list[str] | None = None) -> int:
         app = build_app(seed=False)
         print(f"added {app.notes.seed(app.settings.sample_dir)} notes")
         return 0
-    if args.command == "build-vocab":
-        from services.extraction.local.build_vocab import main as build
-
-        return build()
     return 2
 
 

@@ -136,7 +136,7 @@ def run_batch(
             results: Iterable[tuple[dict[str, Any], float]]
             texts = [j.text or "" for j in todo]
             results = pool.map(_extract, texts, chunksize=8) if pool else map(_extract, texts)
-            for job, (payload, ms) in zip(todo, results):
+            for job, (payload, ms) in zip(todo, results, strict=True):
                 job.result = ExtractionResult.model_validate(payload)
                 if service is not None and job.note_id is not None:
                     service.store.add_extraction(job.note_id, job.result, ms)

@@ -31,7 +31,7 @@ def mention_match(gold: str, pred: str) -> bool:
 def _pair(gold: list[dict[str, Any]], pred: list[dict[str, Any]]) -> list[tuple[int, int]]:
     """Greedy one-to-one pairing, exact texts first so near-misses don't steal them."""
     used: set[int] = set()
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     order = sorted(range(len(gold)), key=lambda i: -len(gold[i]["text"]))
     for exact in (True, False):
         for gi in order:
@@ -148,13 +148,13 @@ def evaluate(gold_path: Path, out_dir: Path) -> Scores:
         outputs[out.relative_to(out_dir).as_posix()[: -len(".out")]] = out
     scores = Scores()
     for gold in load_gold(gold_path):
-        out = outputs.get(gold["file"]) or outputs.get(Path(gold["file"]).name)
-        if out is None:
+        found = outputs.get(gold["file"]) or outputs.get(Path(gold["file"]).name)
+        if found is None:
             scores.missing.append(gold["file"])
             predicted: list[dict[str, Any]] = []
             department = None
         else:
-            payload = json.loads(out.read_text(encoding="utf-8"))
+            payload = json.loads(found.read_text(encoding="utf-8"))
             predicted = payload["entities"]
             department = payload.get("fields", {}).get("department")
         score_note(gold, predicted, department, scores)

@@ -207,8 +207,10 @@ class NoteService:
             entity = self._entity_from_row(text, row)
             if entity is None:
                 continue
-            key = (row.get("orig_category") or entity.category.value, row.get("orig_begin"), row.get("orig_end"))
-            original = base.get((str(key[0]), key[1], key[2])) if key[1] is not None else None
+            ob, oe = row.get("orig_begin"), row.get("orig_end")
+            original = None
+            if ob is not None and oe is not None and ob == ob:  # NaN for added rows
+                original = base.get((str(row.get("orig_category") or entity.category.value), int(ob), int(oe)))
             summary = {"category": entity.category.value, "text": entity.text, "begin": entity.begin}
             if status == "reject":
                 changes["rejected"].append(summary)

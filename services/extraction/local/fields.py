@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 
 from services.domain import Category, Entity, NoteFields
 from services.extraction.local.phi import PhiSpan, mask
@@ -89,7 +90,7 @@ _SENT = re.compile(r"(?:[^.\n!?]|\.(?=\S))+[.!?]?")
 
 
 def summary(
-    text: str, entities: list[Entity], phi: list[PhiSpan], limit: int = 160, headings: list[tuple[int, int]] = ()
+    text: str, entities: list[Entity], phi: list[PhiSpan], limit: int = 160, headings: Sequence[tuple[int, int]] = ()
 ) -> str | None:
     """The sentences that carry the most present findings, preferring C.C/impression/diagnosis,
     with PHI replaced by placeholders."""
@@ -121,7 +122,7 @@ def summary(
 
 
 def note_fields(
-    text: str, entities: list[Entity], phi: list[PhiSpan], headings: list[tuple[int, int]] = ()
+    text: str, entities: list[Entity], phi: list[PhiSpan], headings: Sequence[tuple[int, int]] = ()
 ) -> NoteFields:
     return NoteFields(
         visit_date=visit_date(text, phi),

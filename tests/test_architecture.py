@@ -1,0 +1,41 @@
+"""Rules from DEVELOPERS.md that code can check, and the README's settings table."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from services.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_services_never_import_streamlit() -> None:
+    for path in (ROOT / "services").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.split(".")[0] == "streamlit" for n in names), path
+
+
+def test_pages_render_html_only_through_the_escaping_renderer() -> None:
+    for path in [ROOT / "Home.py", *(ROOT / "pages").glob("*.py")]:
+        src = path.read_text(encoding="utf-8")
+        assert "unsafe_allow_html" not in src, path
+        for call in re.findall(r"st\.html\(([^)]*)\)", src):
+            assert call.startswith(("highlight(", "legend(")), (path, call)
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in Settings.model_fields:
+        assert f"`NOTELENS_{name.upper()}`" in readme, name
+
+
+def test_readme_has_exactly_the_two_commands_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "bash scripts/test.sh" in readme and "bash scripts/test.sh" in ci
+    assert "bash scripts/run.sh" in readme
