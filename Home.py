@@ -22,7 +22,7 @@ c4.metric(t("entities", L), counts["entities"])
 c5.metric(t("reviews", L), counts["reviews"])
 
 st.subheader(t("backends", L))
-st.table({"": list(a.backends().keys()), " ": list(a.backends().values())})
+st.table({t("component", L): list(a.backends().keys()), t("backend", L): list(a.backends().values())})
 
 st.page_link("pages/1_Upload.py", label=t("go_upload", L), icon="📤")
 st.page_link("pages/2_Review.py", label=t("go_review", L), icon="🔎")

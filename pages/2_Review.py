@@ -94,9 +94,12 @@ with right:
         else:
             records = edited.astype(object).where(pd.notna(edited), None).to_dict("records")
             review = a.notes.save_review(note.id, reviewer, records)
-            st.success(t("saved_review", L, version=review.version))
+            # Shown after the rerun that reloads the table with the saved version.
+            st.session_state["flash"] = t("saved_review", L, version=review.version)
             st.session_state.pop("entity_editor", None)
             st.rerun()
+    if "flash" in st.session_state:
+        st.success(st.session_state.pop("flash"))
 
     d1, d2 = st.columns(2)
     d1.download_button(t("download_json", L), a.notes.export_json(note.id), file_name=f"{note.id}.json",

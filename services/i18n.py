@@ -17,6 +17,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "entities": ("개체", "Entities"),
     "reviews": ("검토", "Reviews"),
     "backends": ("사용 중인 백엔드", "Active backends"),
+    "component": ("구성 요소", "Component"),
+    "backend": ("백엔드", "Backend"),
     "go_upload": ("기록 업로드", "Upload notes"),
     "go_review": ("추출 결과 검토", "Review extractions"),
     "upload_title": ("기록 업로드", "Upload notes"),

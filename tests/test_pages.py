@@ -73,6 +73,7 @@ def test_review_page_saves_an_edit_as_a_review_version(app: App) -> None:
     assert "타이레놀" not in [e.text for e in reviews[0].entities]
     assert reviews[0].changes["counts"]["rejected"] == 1
     assert reviews[0].changes["counts"]["added"] == 1
+    assert any("검토 버전 1" in s.value for s in at.success)
     # The machine output is untouched.
     assert "타이레놀" in [e.text for e in app.store.extractions(note_id)[0].entities]
 
