@@ -17,11 +17,42 @@ from services.extraction.local.resources import rows
 _JONGSEONG_BASE = 0xAC00
 
 
-def _drop_final(syllable: str) -> str:
+def _jamo(syllable: str) -> tuple[int, int, int] | None:
     code = ord(syllable) - _JONGSEONG_BASE
-    if 0 <= code < 11172 and code % 28:
-        return chr(ord(syllable) - code % 28)
-    return syllable
+    if not 0 <= code < 11172:
+        return None
+    return code // 588, (code % 588) // 28, code % 28
+
+
+def _compose(initial: int, medial: int, final: int = 0) -> str:
+    return chr(_JONGSEONG_BASE + initial * 588 + medial * 28 + final)
+
+
+# medial indices: ㅏ0 ㅓ4 ㅕ6 ㅗ8 ㅜ13 ㅡ18 ㅣ20; final ㅂ17 ㅅ19 ㅆ20
+def _surfaces(stem: str) -> set[str]:
+    """Surface prefixes a conjugated stem starts with: 아프 → 아프/아파/아팠, 어지럽 → 어지러,
+    저리 → 저려/저렸, 답답하 → 답답해/답답했. Only a prefilter, so over-generation is fine."""
+    head, last = stem[:-1], stem[-1]
+    out = {stem}
+    j = _jamo(last)
+    if j is None:
+        return out
+    ini, med, fin = j
+    if fin == 17:  # ㅂ-irregular: 어지럽 → 어지러(워), 춥 → 추워
+        out.add(head + _compose(ini, med) if head else _compose(ini, med) + "워")
+        if not head:
+            out.add(_compose(ini, med) + "웠")
+    elif fin == 19:  # ㅅ-irregular: 붓 → 부(어)
+        out.add(head + _compose(ini, med) + "어")
+        out.add(head + _compose(ini, med) + "었")
+    elif fin == 0:
+        variants = {18: (0, 4), 20: (6,), 8: (9,), 13: (14,)}.get(med, ())
+        if last == "하":
+            variants = (1,)  # 해
+        for v in variants:
+            out.add(head + _compose(ini, v))
+            out.add(head + _compose(ini, v, 20))
+    return out
 
 
 @dataclass(frozen=True)
@@ -33,23 +64,25 @@ class Rule:
 
 def _load() -> tuple[list[Rule], re.Pattern[str]]:
     rules: list[Rule] = []
-    cues: set[str] = set()
+    alone: set[str] = set()
+    paired: list[str] = []
     for subj, preds, normalized in rows("colloquial.tsv"):
         subjects = None if subj.strip() == "*" else frozenset(subj.split("|"))
+        forms: set[str] = set()
         for pred in preds.split("|"):
             words = tuple(pred.split())
             rules.append(Rule(subjects, words, normalized.strip()))
-            if subjects is not None:
-                cues.update(subjects)
-            else:
-                stem = words[-1]
-                cues.add(stem)
-                if len(stem) >= 2:
-                    cues.add(stem[:-1] + _drop_final(stem[-1]))  # 어지럽 → 어지러, 가렵 → 가려
-                else:
-                    cues.update({_drop_final(stem) + "어", _drop_final(stem) + "었", stem + "고"})
-    prefilter = re.compile("|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True)))
-    return rules, prefilter
+            prefix = " ".join(words[:-1]) + " " if len(words) > 1 else ""
+            forms |= {prefix + f for f in _surfaces(words[-1])}
+        if subjects is None:
+            alone |= forms
+        else:
+            # A common noun (열, 속, 목) only matters with its predicate close behind it.
+            subj_re = "|".join(map(re.escape, sorted(subjects, key=len, reverse=True)))
+            pred_re = "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
+            paired.append(rf"(?:{subj_re})[^.!?\n]{{0,14}}?(?:{pred_re})")
+    alone_re = "|".join(map(re.escape, sorted(alone, key=len, reverse=True)))
+    return rules, re.compile("|".join([*paired, alone_re]))
 
 
 RULES, PREFILTER = _load()
@@ -90,13 +123,34 @@ def _match_predicate(tokens: list[Any], i: int, rule: Rule) -> bool:
     return True
 
 
+def _windows(text: str) -> list[tuple[int, str]]:
+    """Small spans around prefilter hits, within one sentence: two words before the hit (a
+    subject, 안/못, 살살) and one after (…지 않아요). Analysing these instead of whole sentences
+    keeps morphology off the hot path."""
+    spans: list[list[int]] = []
+    for sent in _SENTENCE.finditer(text):
+        s_begin, s_end = sent.span()
+        for m in PREFILTER.finditer(text, s_begin, s_end):
+            begin = m.start()
+            for _ in range(3):  # back to the start of this word, then two more words
+                prev = text.rfind(" ", s_begin, begin - 1) if begin > s_begin else -1
+                begin = prev + 1 if prev >= 0 else s_begin
+                if begin == s_begin:
+                    break
+            end = m.end()
+            for _ in range(2):  # to the end of this word and the next
+                nxt = text.find(" ", end + 1, s_end)
+                end = nxt if nxt >= 0 else s_end
+            if spans and begin <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], end)
+            else:
+                spans.append([begin, end])
+    return [(b, text[b:e]) for b, e in spans]
+
+
 def find_colloquial(text: str) -> list[Colloquial]:
     out: list[Colloquial] = []
-    for sent in _SENTENCE.finditer(text):
-        chunk = sent.group(0)
-        if not PREFILTER.search(chunk):
-            continue
-        base = sent.start()
+    for base, chunk in _windows(text):
         tokens = kiwi().tokenize(chunk)
         for i, tok in enumerate(tokens):
             if not tok.tag.startswith("V"):

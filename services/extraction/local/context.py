@@ -7,7 +7,10 @@ has a direction; scopes stop at sentence ends and at terminators such as 있고 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+
+import ahocorasick
 
 from services.domain import Category
 from services.extraction.local.resources import rows
@@ -33,21 +36,33 @@ def _load_cues() -> list[Cue]:
     return cues
 
 
-def _cue_regex(cues: list[Cue]) -> re.Pattern[str]:
-    parts = []
-    for cue in sorted(cues, key=lambda c: -len(c.text)):
-        pat = re.escape(cue.text).replace(r"\ ", r"\s*")
-        if cue.text[0].isascii() and cue.text[0].isalpha():
-            pat = rf"(?<![A-Za-z]){pat}(?![A-Za-z])"
-        elif cue.direction == "forward":
-            pat = rf"(?<![가-힣]){pat}"
-        parts.append(pat)
-    return re.compile("|".join(parts))
+_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
+
+
+def _cue_automaton(cues: list[Cue]) -> ahocorasick.Automaton:
+    """All cue spellings (ASCII case-folded; with and without their inner spaces) in one
+    Aho-Corasick automaton, so finding cues is one C pass over the text."""
+    automaton = ahocorasick.Automaton()
+    for cue in cues:
+        for variant in {cue.text, cue.text.replace(" ", "")}:
+            key = variant.translate(_ASCII_LOWER)
+            automaton.add_word(key, (len(key), cue))
+    automaton.make_automaton()
+    return automaton
+
+
+def _cue_boundary_ok(text: str, begin: int, end: int, cue: Cue) -> bool:
+    before = text[begin - 1] if begin else " "
+    after = text[end] if end < len(text) else " "
+    if cue.text[0].isascii() and cue.text[0].isalpha():
+        return not (before.isascii() and before.isalpha()) and not (after.isascii() and after.isalpha())
+    if cue.direction == "forward":
+        return not ("가" <= before <= "힣")
+    return True
 
 
 CUES = _load_cues()
-_CUE_BY_TEXT = {c.text.replace(" ", ""): c for c in CUES}
-_CUE_RE = _cue_regex(CUES)
+_CUE_AUTOMATON = _cue_automaton(CUES)
 _TERMINATORS = [r[0] for r in rows("context_terminators.tsv")]
 _TERM_RE = re.compile(
     "|".join(
@@ -68,45 +83,63 @@ class CueHit:
 
 def find_cues(text: str) -> list[CueHit]:
     pseudo = [(m.start(), m.end()) for m in _PSEUDO.finditer(text)]
-    hits = []
-    for m in _CUE_RE.finditer(text):
-        if any(b <= m.start() < e for b, e in pseudo):
-            continue
-        cue = _CUE_BY_TEXT.get(re.sub(r"\s+", "", m.group(0)))
-        if cue is None:
-            continue
-        hits.append(CueHit(m.start(), m.end(), cue))
+    found = []
+    for last, (length, cue) in _CUE_AUTOMATON.iter(text.translate(_ASCII_LOWER)):
+        begin, end = last - length + 1, last + 1
+        if _cue_boundary_ok(text, begin, end, cue) and not any(pb <= begin < pe for pb, pe in pseudo):
+            found.append(CueHit(begin, end, cue))
+    # Leftmost-longest, non-overlapping: "이상 소견 없음" wins over the "없음" inside it.
+    found.sort(key=lambda h: (h.begin, h.begin - h.end))
+    hits: list[CueHit] = []
+    pos = 0
+    for hit in found:
+        if hit.begin >= pos:
+            hits.append(hit)
+            pos = hit.end
     return hits
 
 
-def _clause_bounds(text: str, pos: int, barriers: list[int]) -> tuple[int, int]:
-    """Sentence bounds around pos."""
-    start = 0
-    for m in _SENTENCE_END.finditer(text, 0, pos):
-        start = m.end()
-    m2 = _SENTENCE_END.search(text, pos)
-    end = m2.start() if m2 else len(text)
-    return start, end
-
-
 class Assertions:
-    """Computes assertion flags for spans of one text."""
+    """Computes assertion flags for spans of one text.
+
+    Sentence and line boundaries are computed once per text; each entity then only looks at
+    the cues of its own sentence (or line, for heading-like cues such as 과거력:).
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.cues = find_cues(text)
-        self.terminators = [(m.start(), m.end()) for m in _TERM_RE.finditer(text)]
+        self.terminators = sorted((m.start(), m.end()) for m in _TERM_RE.finditer(text))
+        self._term_starts = [t[0] for t in self.terminators]
+        ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+        self._sent_starts = [0, *ends]
+        self._line_starts = [0, *(i + 1 for i, ch in enumerate(text) if ch == "\n")]
+        self._by_sentence: dict[int, list[CueHit]] = {}
+        self._by_line: dict[int, list[CueHit]] = {}
+        for hit in self.cues:
+            key = bisect_right(self._sent_starts, hit.begin) - 1
+            self._by_sentence.setdefault(key, []).append(hit)
+            self._by_line.setdefault(bisect_right(self._line_starts, hit.begin) - 1, []).append(hit)
 
     def _blocked(self, a: int, b: int) -> bool:
         """True when a terminator sits wholly between a and b."""
-        return any(a <= s and e <= b for s, e in self.terminators)
+        i = bisect_left(self._term_starts, a)
+        while i < len(self.terminators) and self.terminators[i][0] < b:
+            if self.terminators[i][1] <= b:
+                return True
+            i += 1
+        return False
 
     def flags(self, begin: int, end: int, category: Category, section: str | None) -> dict[str, bool]:
         out = {"negated": False, "uncertain": False, "historical": False, "family": False}
         if category is Category.PHI:
             return out
         text = self.text
-        for hit in self.cues:
+        sentence = bisect_right(self._sent_starts, begin) - 1
+        line = bisect_right(self._line_starts, begin) - 1
+        candidates = self._by_sentence.get(sentence, [])
+        line_cues = [h for h in self._by_line.get(line, []) if h.cue.scope == "line"]
+        for hit in (*candidates, *(h for h in line_cues if h not in candidates)):
             cue = hit.cue
             if cue.applies_to is not None and category.value not in cue.applies_to:
                 continue
@@ -116,20 +149,11 @@ class Assertions:
                 if cue.scope == "adjacent":
                     if text[end:hit.begin].strip() == "":
                         out[cue.assertion] = True
-                    continue
-                s, _ = _clause_bounds(text, hit.begin, [])
-                if begin >= s and not self._blocked(end, hit.begin):
+                elif not self._blocked(end, hit.begin):
                     out[cue.assertion] = True
             elif cue.direction == "forward" and hit.end <= begin:
-                if cue.scope == "line":
-                    line_end = text.find("\n", hit.end)
-                    line_end = len(text) if line_end < 0 else line_end
-                    if end <= line_end:
-                        out[cue.assertion] = True
-                else:
-                    _, e = _clause_bounds(text, hit.end, [])
-                    if end <= e and not self._blocked(hit.end, begin):
-                        out[cue.assertion] = True
+                if cue.scope == "line" or not self._blocked(hit.end, begin):
+                    out[cue.assertion] = True
         if section in _SECTION_ASSERTIONS:
             out[_SECTION_ASSERTIONS[section]] = True
         return out

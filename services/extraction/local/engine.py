@@ -3,6 +3,8 @@ dictionary terms → colloquial symptoms → assertions → attributes → note 
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from services.domain import Category, Entity, ExtractionResult
 from services.extraction.local import attributes
 from services.extraction.local.colloquial import find_colloquial
@@ -23,8 +25,17 @@ def lexicon() -> Lexicon:
     return _lexicon
 
 
-def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
+class _Spans:
+    """Non-overlapping sorted spans with a fast "does this range touch any?" check."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.spans = sorted(spans)
+        self.starts = [b for b, _ in self.spans]
+
+    def hits(self, begin: int, end: int) -> bool:
+        # Spans don't overlap each other, so only the last one starting before `end` can touch.
+        i = bisect_left(self.starts, end) - 1
+        return i >= 0 and self.spans[i][1] > begin
 
 
 class LocalKoreanEngine:
@@ -38,20 +49,24 @@ class LocalKoreanEngine:
         sections = find_sections(text)
         index = SectionIndex(sections)
         headings = index.headings()
-        matches = [m for m in self.lexicon.find(text) if not any(_overlaps((m.begin, m.end), h) for h in headings)]
+        heading_spans = _Spans(headings)
+        matches = [m for m in self.lexicon.find(text) if not heading_spans.hits(m.begin, m.end)]
         phi_all = find_phi(text)
         # A "name" that is really a clinical term (고혈압 환자) is dropped; other PHI (dates,
         # numbers, addresses) wins over a term it overlaps.
-        phi = [p for p in phi_all if not (p[2] == "name" and any(_overlaps((p[0], p[1]), (m.begin, m.end)) for m in matches))]
-        matches = [m for m in matches if not any(_overlaps((m.begin, m.end), (p[0], p[1])) for p in phi)]
+        term_spans = _Spans([(m.begin, m.end) for m in matches])
+        phi = [p for p in phi_all if not (p[2] == "name" and term_spans.hits(p[0], p[1]))]
+        phi_spans = _Spans([(p[0], p[1]) for p in phi])
+        matches = [m for m in matches if not phi_spans.hits(m.begin, m.end)]
 
         colloquial = find_colloquial(text) if self.use_morphology else []
-        symptom_spans = [(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM]
-        colloquial = [c for c in colloquial if not any(_overlaps((c.begin, c.end), s) for s in symptom_spans)]
+        symptom_spans = _Spans([(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM])
+        colloquial = [c for c in colloquial if not symptom_spans.hits(c.begin, c.end)]
+        colloquial_spans = _Spans([(c.begin, c.end) for c in colloquial])
         # Body words inside a colloquial symptom ("머리가 아파요") belong to the symptom.
         matches = [
             m for m in matches
-            if not (m.term.category is Category.ANATOMY and any(_overlaps((m.begin, m.end), (c.begin, c.end)) for c in colloquial))
+            if not (m.term.category is Category.ANATOMY and colloquial_spans.hits(m.begin, m.end))
         ]
 
         assertions = Assertions(text)

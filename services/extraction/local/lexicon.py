@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import ahocorasick
+
 from services.domain import Category
 from services.extraction.local.resources import rows
 
@@ -88,16 +90,14 @@ class Lexicon:
                         if old is None or term.priority < old.priority:
                             by_surface[key] = term
         self.size = len(by_surface)
-        index: dict[str, list[tuple[str, Term]]] = {}
+        grouped: dict[str, list[Term]] = {}
         for key, term in by_surface.items():
-            index.setdefault(self._prefix(key), []).append((key, term))
-        for bucket in index.values():
-            bucket.sort(key=lambda kt: -len(kt[0]))
-        self._index = index
-
-    @staticmethod
-    def _prefix(key: str) -> str:
-        return key[:2]
+            grouped.setdefault(key.translate(_ASCII_LOWER), []).append(term)
+        automaton = ahocorasick.Automaton()
+        for key, terms in grouped.items():
+            automaton.add_word(key, (len(key), tuple(sorted(terms, key=lambda t: (not t.case_sensitive, t.priority)))))
+        automaton.make_automaton()
+        self._automaton = automaton
 
     def _boundary_ok(self, text: str, begin: int, end: int, term: Term) -> bool:
         before = text[begin - 1] if begin > 0 else " "
@@ -118,32 +118,26 @@ class Lexicon:
         return True
 
     def find(self, text: str) -> list[Match]:
-        """Longest non-overlapping matches, left to right."""
-        # ASCII-only lowering keeps offsets identical (str.lower can change lengths).
+        """Longest non-overlapping matches, left to right.
+
+        Aho-Corasick (C) finds every dictionary hit in one pass; Python only checks the
+        boundaries of the few hits there are. ASCII-only lowering keeps offsets identical.
+        """
         lowered = text.translate(_ASCII_LOWER)
+        candidates: list[Match] = []
+        for last, (length, terms) in self._automaton.iter(lowered):
+            begin, end = last - length + 1, last + 1
+            for term in terms:
+                if term.case_sensitive and text[begin:end] != term.surface:
+                    continue
+                if self._boundary_ok(text, begin, end, term):
+                    candidates.append(Match(begin, end, term))
+                    break
+        candidates.sort(key=lambda m: (m.begin, m.begin - m.end))
         out: list[Match] = []
-        i, n = 0, len(text)
-        index = self._index
-        while i < n:
-            ch = text[i]
-            if ch.isspace():
-                i += 1
-                continue
-            best: Match | None = None
-            sources = ((text, True), (lowered, False)) if ch.isascii() else ((text, True),)
-            for src, exact in sources:
-                for prefix in (src[i:i + 2], src[i]):
-                    for key, term in index.get(prefix, ()):
-                        if (term.case_sensitive or not term.ascii) != exact:
-                            continue
-                        if best is not None and len(key) <= best.end - best.begin:
-                            break
-                        if src.startswith(key, i) and self._boundary_ok(text, i, i + len(key), term):
-                            best = Match(i, i + len(key), term)
-                            break
-            if best is not None:
-                out.append(best)
-                i = best.end
-            else:
-                i += 1
+        pos = 0
+        for m in candidates:
+            if m.begin >= pos:
+                out.append(m)
+                pos = m.end
         return out

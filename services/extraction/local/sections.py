@@ -36,9 +36,24 @@ _NAMES: list[str] = []
 _HEADING = _heading_regex()
 
 
+def _line_matches(text: str) -> list[re.Match[str]]:
+    # Headings only start lines: try the pattern at each line start, not at every character.
+    out = []
+    pos = 0
+    while pos <= len(text):
+        m = _HEADING.match(text, pos)
+        if m:
+            out.append(m)
+        nl = text.find("\n", pos)
+        if nl < 0:
+            break
+        pos = nl + 1
+    return out
+
+
 def find_sections(text: str) -> list[Section]:
     out: list[Section] = []
-    for m in _HEADING.finditer(text):
+    for m in _line_matches(text):
         group = next(k for k, v in m.groupdict().items() if v is not None and k.startswith("s"))
         label = m.group(group)
         sep = m.group("sep")
