@@ -88,7 +88,14 @@ def _init_worker(engine_name: str) -> None:
     _worker_engine = get_extractor(engine_name)
 
 
+def _extract_here(text: str) -> tuple[ExtractionResult, float]:
+    assert _worker_engine is not None
+    started = time.perf_counter()
+    return _worker_engine.extract(text), (time.perf_counter() - started) * 1000
+
+
 def _extract(text: str) -> tuple[dict[str, Any], float]:
+    """In a worker process: results cross the process boundary as plain dicts."""
     assert _worker_engine is not None
     started = time.perf_counter()
     result = _worker_engine.extract(text)
@@ -133,14 +140,13 @@ def run_batch(
         for chunk in _chunks([_Job(p, p.relative_to(input_dir).as_posix(), 0) for p in files], 64 * max(workers, 1)):
             _prepare(chunk, output_dir, force, service, report)
             todo = [j for j in chunk if j.error is None and j.result is None and j.text is not None]
-            results: Iterable[tuple[dict[str, Any], float]]
             texts = [j.text or "" for j in todo]
-            results = pool.map(_extract, texts, chunksize=8) if pool else map(_extract, texts)
+            results: Iterable[tuple[ExtractionResult | dict[str, Any], float]]
+            results = pool.map(_extract, texts, chunksize=8) if pool else map(_extract_here, texts)
             for job, (payload, ms) in zip(todo, results, strict=True):
-                job.result = ExtractionResult.model_validate(payload)
+                job.result = payload if isinstance(payload, ExtractionResult) else ExtractionResult.model_validate(payload)
                 if service is not None and job.note_id is not None:
                     service.store.add_extraction(job.note_id, job.result, ms)
-                    service.store.set_status(job.note_id, NoteStatus.DONE)
             for job in chunk:
                 _finish(job, output_dir, engine, report)
                 if bar:
@@ -221,7 +227,7 @@ def _finish(job: _Job, output_dir: Path, engine: str, report: BatchReport) -> No
             "fields": job.result.fields.model_dump(mode="json"),
         }
         tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         os.replace(tmp, out)
         report.characters += len(job.text or "")
     report.success.append({"Input": job.rel, "Output": rel_out, "InputSize": job.size})

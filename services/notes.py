@@ -104,9 +104,9 @@ class NoteService:
             self.store.link_source(raw, twin.id, filename, len(data), stored=True)
             return IngestOutcome(twin, duplicate=True)
         note = self.store.create_note(
-            note_id=raw[:12], filename=filename, raw_sha256=raw, size=len(data), source=source, stored=True
+            note_id=raw[:12], filename=filename, raw_sha256=raw, size=len(data), source=source, stored=True,
+            text=decoded.text, encoding=decoded.encoding, text_sha256=sha256(decoded.text.encode("utf-8")),
         )
-        self._set_text(note.id, decoded)
         if not process:
             return IngestOutcome(self._get(note.id))
         return self._process(note.id)
@@ -134,7 +134,6 @@ class NoteService:
             self.store.set_status(note_id, NoteStatus.FAILED, err.code, err.message)
             return IngestOutcome(self._get(note_id), error=err)
         self.store.add_extraction(note_id, result, (time.perf_counter() - started) * 1000)
-        self.store.set_status(note_id, NoteStatus.DONE)
         return IngestOutcome(self._get(note_id))
 
     def process(self, note_id: str) -> IngestOutcome:

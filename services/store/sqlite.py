@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -62,21 +63,24 @@ class SQLiteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
         with self._conn() as con:
             con.execute("PRAGMA journal_mode=WAL")
             self._migrate(con)
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30)
-        con.row_factory = sqlite3.Row
-        con.execute("PRAGMA foreign_keys=ON")
-        con.execute("PRAGMA synchronous=NORMAL")
-        try:
-            with con:
-                yield con
-        finally:
-            con.close()
+        """This thread's connection, in a transaction. One long-lived connection per thread:
+        closing the last WAL connection checkpoints, which made every call pay for a sync."""
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            con.row_factory = sqlite3.Row
+            con.execute("PRAGMA foreign_keys=ON")
+            con.execute("PRAGMA synchronous=NORMAL")
+            self._local.con = con
+        with con:
+            yield con
 
     @staticmethod
     def _migrate(con: sqlite3.Connection) -> None:
@@ -130,14 +134,15 @@ class SQLiteStore:
         return self._note(row) if row else None
 
     def create_note(
-        self, *, note_id: str, filename: str, raw_sha256: str, size: int, source: str, stored: bool
+        self, *, note_id: str, filename: str, raw_sha256: str, size: int, source: str, stored: bool,
+        text: str | None = None, encoding: str | None = None, text_sha256: str | None = None,
     ) -> Note:
         now = utcnow()
         with self._conn() as con:
             con.execute(
-                "INSERT INTO notes (id, filename, status, raw_sha256, size, source, created_at, updated_at)"
-                " VALUES (?, ?, 'stored', ?, ?, ?, ?, ?)",
-                (note_id, filename, raw_sha256, size, source, now, now),
+                "INSERT INTO notes (id, filename, status, raw_sha256, size, source, text, encoding, text_sha256,"
+                " created_at, updated_at) VALUES (?, ?, 'stored', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (note_id, filename, raw_sha256, size, source, text, encoding, text_sha256, now, now),
             )
             con.execute(
                 "INSERT INTO note_sources (raw_sha256, note_id, filename, size, stored, received_at)"
@@ -259,6 +264,8 @@ class SQLiteStore:
                 (note_id, version, result.engine, result.model_id, result.prompt_version, now, duration_ms,
                  self._entities_json(result.entities), result.fields.model_dump_json()),
             )
+            con.execute("UPDATE notes SET status = 'done', error_code = NULL, error_message = NULL WHERE id = ?",
+                        (note_id,))
             # A clinician's review stays in force over any later machine run.
             reviewed = con.execute("SELECT 1 FROM reviews WHERE note_id = ? LIMIT 1", (note_id,)).fetchone()
             if not reviewed:

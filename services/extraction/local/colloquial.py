@@ -99,7 +99,9 @@ def kiwi() -> Any:
             if _kiwi is None:
                 from kiwipiepy import Kiwi
 
-                _kiwi = Kiwi()
+                # The typo and multi-word dictionaries add ~200 MB and nothing these short
+                # windows need; without them the process stays well under 500 MB.
+                _kiwi = Kiwi(load_typo_dict=False, load_multi_dict=False)
     return _kiwi
 
 
