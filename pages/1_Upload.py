@@ -31,7 +31,7 @@ if st.button(t("process", L), key="process", type="primary", disabled=not files)
 for i, r in enumerate(st.session_state.get("upload_results", [])):
     with st.container(border=True):
         cols = st.columns([4, 2, 2])
-        cols[0].markdown(f"**{r['file']}**")
+        cols[0].text(r["file"])  # file names are user input: plain text, not markdown
         if r["state"] == "failed":
             cols[1].error(t("result_failed", L))
             st.error(f"{r['code']}: {r['message']}")
@@ -46,7 +46,7 @@ if failed:
     st.subheader(t("failed_notes", L))
     for n in failed:
         cols = st.columns([4, 4, 2, 1])
-        cols[0].write(n.filename)
+        cols[0].text(n.filename)
         cols[1].caption(f"{n.error_code}: {n.error_message}")
         enc = cols[2].selectbox(t("retry_encoding", L), ["", "utf-8", "cp949", "euc-kr", "utf-16"],
                                 format_func=lambda v: v or t("auto", L), key=f"enc_{n.id}", label_visibility="collapsed")

@@ -36,6 +36,7 @@ st.query_params["note"] = note.id
 
 if note.status.value == "failed":
     st.error(f"{t('note_failed', L)} — {note.error_code}: {note.error_message}")
+    st.text(note.filename)
     st.stop()
 
 f = view.fields
@@ -46,7 +47,7 @@ meta[2].metric(t("sex", L), f.sex or "—")
 meta[3].metric(t("department", L), f.department or "—")
 meta[4].metric(t("entities", L), len(view.entities))
 if f.summary:
-    st.caption(f"{t('summary', L)}: {f.summary}")
+    st.text(f"{t('summary', L)}: {f.summary}")  # plain text: note content is never markdown
 
 left, right = st.columns([5, 6])
 with left:
