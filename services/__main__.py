@@ -1,4 +1,4 @@
-"""Command line: ``python -m services batch|evaluate|seed``."""
+"""Command line: ``python -m services batch|evaluate|seed|build-vocab``."""
 
 from __future__ import annotations
 
@@ -30,7 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--errors", type=int, default=0, help="also print up to N misses and false hits")
 
     sub.add_parser("seed", help="load the sample notes into the store")
+    sub.add_parser("build-vocab", help="rebuild generated vocabularies from ../shared/data", add_help=False)
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["build-vocab"]:
+        from services.extraction.local.build_vocab import main as build_vocab
+
+        return build_vocab(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "batch":
         from services.batch import run_batch

@@ -86,6 +86,9 @@ def _load() -> tuple[list[Rule], re.Pattern[str]]:
 
 
 RULES, PREFILTER = _load()
+BODY_WORDS = frozenset(
+    s.strip() for row in rows("anatomy.tsv") for s in row[2].split("|") if s.strip() and not s.isascii()
+)
 _SENTENCE = re.compile(r"[^.!?\n]+")
 _kiwi: Any = None
 _kiwi_lock = threading.Lock()
@@ -177,6 +180,8 @@ def find_colloquial(text: str) -> list[Colloquial]:
             if hit is None:
                 continue
             rule, sidx = hit
+            if sidx is None and subject_idx is not None and tokens[subject_idx].form in BODY_WORDS:
+                sidx = subject_idx  # "다리가 저려요": the body part belongs to the symptom
             begin = tokens[sidx].start if sidx is not None else tokens[i - len(rule.predicate) + 1].start
             end = tok.start + tok.len
             k = i + 1

@@ -3,6 +3,7 @@ dictionary terms → colloquial symptoms → assertions → attributes → note 
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 
 from services.domain import Category, Entity, ExtractionResult
@@ -10,7 +11,8 @@ from services.extraction.local import attributes
 from services.extraction.local.colloquial import find_colloquial
 from services.extraction.local.context import Assertions
 from services.extraction.local.fields import note_fields
-from services.extraction.local.lexicon import Lexicon, Match
+from services.extraction.local.lexicon import Lexicon, Match, Term
+from services.extraction.local.resources import rows
 from services.extraction.local.phi import find_phi
 from services.extraction.local.sections import SectionIndex, find_sections
 
@@ -36,6 +38,40 @@ class _Spans:
         # Spans don't overlap each other, so only the last one starting before `end` can touch.
         i = bisect_left(self.starts, end) - 1
         return i >= 0 and self.spans[i][1] > begin
+
+
+_SITE_PAIN = {r[0]: r[1] for r in rows("site_pain.tsv")}
+_PAIN_AFTER = re.compile(r"\s?(?:통증|압통|동통)")
+_MEASURE_AFTER = re.compile(r"\s*[:=]?\s*\d+(?:\.\d+)?\s*(?:cm|kg|m)\b")
+
+
+def _site_symptoms(text: str, matches: list[Match]) -> list[Match]:
+    """'우하복부 통증', '무릎 통증': a body site followed by 통증 is one symptom mention. A site
+    followed by a measurement ('신장 174 cm' is height) is not a body site at all."""
+    out: list[Match] = []
+    for m in matches:
+        if m.term.category is Category.ANATOMY:
+            if _MEASURE_AFTER.match(text, m.end):
+                continue
+            pain = _PAIN_AFTER.match(text, m.end)
+            if pain:
+                normalized = _SITE_PAIN.get(m.term.normalized, "통증")
+                term = Term(text[m.begin:pain.end()], Category.SYMPTOM, normalized, None, None, None, 1, False, False)
+                out.append(Match(m.begin, pain.end(), term))
+                continue
+        out.append(m)
+    return out
+
+
+_LATERALITY = re.compile(r"(?:오른쪽|왼쪽|우측|좌측|양측|양쪽)\s?$")
+
+
+def _with_laterality(text: str, m: Match) -> Match:
+    """'오른쪽 아랫배', '좌측 무릎': the side belongs to the body site."""
+    if m.term.category is not Category.ANATOMY:
+        return m
+    side = _LATERALITY.search(text, max(0, m.begin - 4), m.begin)
+    return Match(side.start(), m.end, m.term) if side else m
 
 
 class LocalKoreanEngine:
@@ -69,6 +105,7 @@ class LocalKoreanEngine:
             if not (m.term.category is Category.ANATOMY and colloquial_spans.hits(m.begin, m.end))
         ]
 
+        matches = _site_symptoms(text, [_with_laterality(text, m) for m in matches])
         assertions = Assertions(text)
         entities: list[Entity] = []
         med_starts = sorted(m.begin for m in matches if m.term.category is Category.MEDICATION)

@@ -67,10 +67,18 @@ def sex(text: str, phi: list[PhiSpan]) -> str | None:
     return None
 
 
-def department(text: str, entities: list[Entity]) -> str | None:
+_DEPT_CUES = [(r[0], r[1]) for r in rows("department_cues.tsv")]
+
+
+def department(text: str, entities: list[Entity], age: int | None = None) -> str | None:
     m = _DEPT_LABEL.search(text)
     if m:
         return m.group("dept")
+    for word, dept in _DEPT_CUES:
+        if word in text:
+            return dept
+    if age is not None and age < 15:
+        return "소아청소년과"  # children are seen in paediatrics whatever the complaint
     scores: dict[str, float] = defaultdict(float)
     for ent in entities:
         if ent.category not in (Category.SYMPTOM, Category.DIAGNOSIS) or ent.negated or ent.family:
@@ -124,10 +132,11 @@ def summary(
 def note_fields(
     text: str, entities: list[Entity], phi: list[PhiSpan], headings: Sequence[tuple[int, int]] = ()
 ) -> NoteFields:
+    years = age(text, phi)
     return NoteFields(
         visit_date=visit_date(text, phi),
-        age=age(text, phi),
+        age=years,
         sex=sex(text, phi),
-        department=department(text, entities),
+        department=department(text, entities, years),
         summary=summary(text, entities, phi, headings=headings),
     )

@@ -30,7 +30,7 @@ _HANGUL_NAME = rf"(?:{_SURNAME_RE})[가-힣]{{1,2}}"
 _LATIN_NAME = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,2}|[A-Z]{2,}(?: [A-Z][a-z]+){1,2}"
 
 _LABELLED_NAME = re.compile(
-    r"(?:이름|성명|환자명|환자\s*이름|보호자|보호자명|담당의|주치의|담당\s*의사|판독의|작성자|간호사|의사|기록자|Name|Patient|Pt\.?|Physician|Dr\.?|Reported by|Signed by)"
+    r"(?:이름|성명|환자명|환자\s*이름|환자\s*[:：]|환아\s*[:：]|보호자|보호자명|담당의|주치의|담당\s*의사|판독의|작성자|간호사|의사|기록자|Name|Patient|Pt\.?|Physician|Dr\.?|Reported by|Signed by)"
     rf"\s*[:：]?\s*(?P<name>{_HANGUL_NAME}|{_LATIN_NAME})(?![가-힣])"
 )
 _HONORIFIC_NAME = re.compile(
@@ -71,6 +71,19 @@ _ADDRESS = re.compile(
 _LABELLED_ADDRESS = re.compile(r"(?:주소|거주지|Address)\s*[:：]\s*(?P<addr>[^\n]{4,80})")
 
 
+# A Korean name right before an age or sex ("이준호 59세 남", "서민재 (M/71)") is a name.
+_NAME_BEFORE_DEMOGRAPHICS = re.compile(
+    rf"(?<![가-힣])(?P<name>{_HANGUL_NAME})\s*(?=\(?\s*(?:만\s*)?\d{{1,3}}\s*세|\(\s*[MF]\s*/|\(\s*\d{{1,3}}\s*/\s*[MF]|\(\s*[남여])"
+)
+
+
+def _names_before_demographics(text: str) -> Iterable[PhiSpan]:
+    for m in _NAME_BEFORE_DEMOGRAPHICS.finditer(text):
+        name = m.group("name")
+        if name not in _NOT_NAMES and name[:2] not in _NOT_NAMES:
+            yield m.start("name"), m.end("name"), "name"
+
+
 def _labelled_names(text: str) -> Iterable[PhiSpan]:
     for m in _LABELLED_NAME.finditer(text):
         name = m.group("name")
@@ -102,6 +115,7 @@ def _regex(pattern: re.Pattern[str], phi_type: str, group: int | str = 0) -> Rec
 RECOGNIZERS: dict[str, Recognizer] = {
     "name_labelled": _labelled_names,
     "name_honorific": _honorific_names,
+    "name_demographics": _names_before_demographics,
     "rrn": _regex(_RRN, "rrn"),
     "phone": _regex(_PHONE, "phone"),
     "chart_id": _regex(_CHART, "id", "id"),
