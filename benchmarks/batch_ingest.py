@@ -28,9 +28,11 @@ def make_notes(folder: Path, n: int) -> list[str]:
     base = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt"))]
     texts = []
     for i in range(n):
-        body = base[i % len(base)]
+        # An even mix: note i starts at sample i and continues with the following samples.
+        body, k = base[i % len(base)], 1
         while len(body) < 900:
-            body += "\n" + base[(i + len(body)) % len(base)]
+            body += "\n" + base[(i + k) % len(base)]
+            k += 1
         text = f"기록번호 {i:06d}\n{body[:1000]}"
         (folder / f"note{i:05d}.txt").write_text(text, encoding="utf-8")
         texts.append(text)

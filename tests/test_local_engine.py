@@ -132,3 +132,36 @@ def test_offsets_always_point_into_the_text(engine: LocalKoreanEngine) -> None:
         text = path.read_text(encoding="utf-8")
         for ent in engine.extract(text).entities:
             assert text[ent.begin:ent.end] == ent.text, (path.name, ent)
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "span", "normalized"),
+    [
+        ("오른쪽 아랫배를 눌러봄", "anatomy", "오른쪽 아랫배", "하복부"),
+        ("우하복부 통증 호소", "symptom", "우하복부 통증", "복통"),
+        ("무릎 통증으로 내원", "symptom", "무릎 통증", "관절통"),
+        ("다리가 저려요", "symptom", "다리가 저려요", "저림"),
+        ("말이 어눌해요", "symptom", "말이 어눌", "구음장애"),
+    ],
+)
+def test_sites_and_compound_symptoms(engine: LocalKoreanEngine, text: str, category: str, span: str, normalized: str) -> None:
+    ents = [(e.category.value, e.text, e.normalized) for e in engine.extract(text).entities]
+    assert (category, span, normalized) in ents
+
+
+def test_height_is_not_a_kidney(engine: LocalKoreanEngine) -> None:
+    assert not [e for e in engine.extract("신장 174 cm, 체중 70 kg").entities if e.category.value == "anatomy"]
+
+
+def test_name_before_age_is_phi() -> None:
+    text = "이준호 59세 남, 서민재 (M/71)"
+    names = [text[b:e] for b, e, t in find_phi(text) if t == "name"]
+    assert names == ["이준호", "서민재"]
+
+
+@pytest.mark.parametrize(
+    ("text", "department"),
+    [("건강검진 결과: 지방간", "가정의학과"), ("5세 남아, 기침과 콧물", "소아청소년과"), ("진료과: 안과\n두통", "안과")],
+)
+def test_department_rules(engine: LocalKoreanEngine, text: str, department: str) -> None:
+    assert engine.extract(text).fields.department == department

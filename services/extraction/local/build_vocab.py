@@ -13,6 +13,7 @@ import argparse
 import csv
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from services.config import PROJECT_ROOT
@@ -121,7 +122,7 @@ def dept_by_code(path: Path) -> list[tuple[str, str]]:
     return [(code, c.most_common(1)[0][0]) for code, c in sorted(counts.items()) if c]
 
 
-def _write(name: str, header: str, lines: list[tuple[str, ...]]) -> None:
+def _write(name: str, header: str, lines: Sequence[tuple[str, ...]]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with (OUT / name).open("w", encoding="utf-8") as fh:
         fh.write(header.rstrip("\n") + "\n")

@@ -86,6 +86,9 @@ def _load() -> tuple[list[Rule], re.Pattern[str]]:
 
 
 RULES, PREFILTER = _load()
+RULES_BY_STEM: dict[str, list[Rule]] = {}
+for _rule in RULES:
+    RULES_BY_STEM.setdefault(_rule.predicate[-1], []).append(_rule)
 BODY_WORDS = frozenset(
     s.strip() for row in rows("anatomy.tsv") for s in row[2].split("|") if s.strip() and not s.isascii()
 )
@@ -158,7 +161,7 @@ def find_colloquial(text: str) -> list[Colloquial]:
     for base, chunk in _windows(text):
         tokens = kiwi().tokenize(chunk)
         for i, tok in enumerate(tokens):
-            if not tok.tag.startswith("V"):
+            if not tok.tag.startswith("V") or tok.form not in RULES_BY_STEM:
                 continue
             hit: tuple[Rule, int | None] | None = None
             # The nearest noun before the predicate in the same clause is its likely subject.
@@ -169,7 +172,7 @@ def find_colloquial(text: str) -> list[Colloquial]:
                 if tokens[j].tag.startswith("NN") and tokens[j].tag != "NNB":
                     subject_idx = j
                     break
-            for rule in RULES:
+            for rule in RULES_BY_STEM[tok.form]:
                 if not _match_predicate(tokens, i, rule):
                     continue
                 if rule.subjects is None:

@@ -64,12 +64,21 @@ def _cue_boundary_ok(text: str, begin: int, end: int, cue: Cue) -> bool:
 CUES = _load_cues()
 _CUE_AUTOMATON = _cue_automaton(CUES)
 _TERMINATORS = [r[0] for r in rows("context_terminators.tsv")]
-_TERM_RE = re.compile(
-    "|".join(
-        rf"(?<![A-Za-z]){re.escape(t)}(?![A-Za-z])" if t[0].isalpha() and t.isascii() else re.escape(t)
-        for t in sorted(_TERMINATORS, key=len, reverse=True)
-    )
-)
+_TERM_AUTOMATON = ahocorasick.Automaton()
+for _t in _TERMINATORS:
+    _TERM_AUTOMATON.add_word(_t.translate(_ASCII_LOWER), (len(_t), _t[0].isascii() and _t[0].isalpha()))
+_TERM_AUTOMATON.make_automaton()
+
+
+def find_terminators(text: str) -> list[tuple[int, int]]:
+    out = []
+    for last, (length, wordlike) in _TERM_AUTOMATON.iter(text.translate(_ASCII_LOWER)):
+        begin, end = last - length + 1, last + 1
+        if wordlike and ((begin and text[begin - 1].isascii() and text[begin - 1].isalpha())
+                         or (end < len(text) and text[end].isascii() and text[end].isalpha())):
+            continue
+        out.append((begin, end))
+    return sorted(out)
 # Words that contain a cue but are not one (산부인과 is not 부인, 정상화 is not 정상).
 _PSEUDO = re.compile(r"산?부인과|음성\s*(?:녹음|인식|파일)|정상화|not only|no change|없이\s*지내")
 
@@ -109,11 +118,15 @@ class Assertions:
     def __init__(self, text: str) -> None:
         self.text = text
         self.cues = find_cues(text)
-        self.terminators = sorted((m.start(), m.end()) for m in _TERM_RE.finditer(text))
+        self.terminators = find_terminators(text)
         self._term_starts = [t[0] for t in self.terminators]
         ends = [m.end() for m in _SENTENCE_END.finditer(text)]
         self._sent_starts = [0, *ends]
-        self._line_starts = [0, *(i + 1 for i, ch in enumerate(text) if ch == "\n")]
+        self._line_starts = [0]
+        nl = text.find("\n")
+        while nl >= 0:
+            self._line_starts.append(nl + 1)
+            nl = text.find("\n", nl + 1)
         self._by_sentence: dict[int, list[CueHit]] = {}
         self._by_line: dict[int, list[CueHit]] = {}
         for hit in self.cues:

@@ -12,8 +12,8 @@ from services.extraction.local.colloquial import find_colloquial
 from services.extraction.local.context import Assertions
 from services.extraction.local.fields import note_fields
 from services.extraction.local.lexicon import Lexicon, Match, Term
-from services.extraction.local.resources import rows
 from services.extraction.local.phi import find_phi
+from services.extraction.local.resources import rows
 from services.extraction.local.sections import SectionIndex, find_sections
 
 ENGINE_NAME = "local"
