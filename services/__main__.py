@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {args.input_dir} is not a folder", file=sys.stderr)
             return 2
         report = run_batch(args.input_dir, args.output_dir, engine=engine, workers=max(1, args.workers),
-                           force=args.force, service=service, progress=not args.quiet)
+                           force=args.force, service=service, settings=settings, progress=not args.quiet)
         print(json.dumps(report.manifest(engine)["Summary"], ensure_ascii=False))
         return 0 if report.status != "FAILED" or report.input_count == 0 else 1
     if args.command == "evaluate":

@@ -1,5 +1,11 @@
 """Batch extraction with the semantics of Amazon Comprehend Medical's batch jobs: one
-``<input>.out`` per file, plus Manifest.json, success.json and unprocessed.json."""
+``<input>.out`` per file, plus Manifest.json, success.json and unprocessed.json.
+
+Each file is one job: read → (store original, decode, dedupe) → extract → store → write .out.
+With ``--workers N`` whole jobs run in N processes, each with its own engine and its own
+SQLite connection (WAL serialises the short write transactions), so the work scales instead
+of queueing behind one process that owns the store.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,17 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from services.domain import ExtractionResult, NoteStatus
+from services.config import Settings
+from services.domain import ExtractionResult
 from services.errors import ErrorCode, NoteLensError
 from services.extraction import Extractor, get_extractor
 from services.ingest import check_name, decode_bytes
 from services.notes import NoteService
-
-_REPORT_FILES = {"Manifest.json", "success.json", "unprocessed.json"}
 
 
 @dataclass
@@ -53,7 +57,7 @@ class BatchReport:
 
 
 class Progress:
-    """A one-line progress bar on stderr (redrawn in place on a terminal)."""
+    """A one-line progress bar on stderr (redrawn in place on a terminal, every 50 files otherwise)."""
 
     def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
         self.total, self.done, self.stream = total, 0, stream
@@ -61,7 +65,7 @@ class Progress:
 
     def step(self, failed: int) -> None:
         self.done += 1
-        if not self.tty and self.done not in (self.total,) and self.done % 50:
+        if not self.tty and self.done != self.total and self.done % 50:
             return
         width = 30
         filled = int(width * self.done / max(self.total, 1))
@@ -79,43 +83,111 @@ def input_files(folder: Path) -> list[Path]:
     )
 
 
-# -- worker side: one engine per process -------------------------------------------------------
-_worker_engine: Extractor | None = None
-
-
-def _init_worker(engine_name: str) -> None:
-    global _worker_engine
-    _worker_engine = get_extractor(engine_name)
-
-
-def _extract_here(text: str) -> tuple[ExtractionResult, float]:
-    assert _worker_engine is not None
-    started = time.perf_counter()
-    return _worker_engine.extract(text), (time.perf_counter() - started) * 1000
-
-
-def _extract(text: str) -> tuple[dict[str, Any], float]:
-    """In a worker process: results cross the process boundary as plain dicts."""
-    assert _worker_engine is not None
-    started = time.perf_counter()
-    result = _worker_engine.extract(text)
-    return result.model_dump(mode="json"), (time.perf_counter() - started) * 1000
+@dataclass(frozen=True)
+class _Job:
+    path: str
+    rel: str
+    out: str
+    force: bool
 
 
 @dataclass
-class _Job:
-    path: Path
+class _Outcome:
     rel: str
-    size: int
-    note_id: str | None = None
-    text: str | None = None
-    result: ExtractionResult | None = None
-    error: NoteLensError | None = None
+    size: int = 0
+    error: tuple[str, str] | None = None
+    skipped: bool = False
+    characters: int = 0
 
 
-def _chunks(items: list[_Job], size: int) -> Iterator[list[_Job]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+# -- per process: the engine and (unless --no-store) a note service with its own connection ---
+_engine: Extractor | None = None
+_service: NoteService | None = None
+
+
+def _init_worker(engine_name: str, settings_json: str | None) -> None:
+    global _engine, _service
+    _engine = get_extractor(engine_name)
+    _service = None
+    if settings_json is not None:
+        from services.store.sqlite import LocalBlobStore, SQLiteStore
+
+        settings = Settings.model_validate_json(settings_json)
+        _service = NoteService(SQLiteStore(settings.db_path), LocalBlobStore(settings.originals_dir), _engine,
+                               settings.max_note_bytes)
+
+
+def _write_out(out: Path, rel: str, note_id: str | None, text: str, result: ExtractionResult) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "file": rel,
+        "note_id": note_id,
+        "text": text,
+        "engine": result.engine,
+        "model_id": result.model_id,
+        "prompt_version": result.prompt_version,
+        "entities": [e.model_dump(mode="json") for e in result.entities],
+        "fields": result.fields.model_dump(mode="json"),
+    }
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, out)  # a crash never leaves a half-written .out that a re-run would skip
+
+
+def _run_job(job: _Job) -> _Outcome:
+    assert _engine is not None
+    outcome = _Outcome(job.rel)
+    out = Path(job.out)
+    try:
+        data = Path(job.path).read_bytes()
+    except OSError as exc:
+        outcome.error = (ErrorCode.READ_FAILED.value, f"Cannot read the file: {exc.strerror}.")
+        return outcome
+    outcome.size = len(data)
+    if out.exists() and not job.force:
+        try:
+            json.loads(out.read_text(encoding="utf-8"))
+            outcome.skipped = True
+            return outcome
+        except (OSError, json.JSONDecodeError):
+            pass  # a broken .out from an interrupted run is redone
+    try:
+        note_id, text, result = _extract_file(Path(job.path).name, data, job.force)
+    except NoteLensError as err:
+        outcome.error = (err.code.value, err.message)
+        return outcome
+    _write_out(out, job.rel, note_id, text, result)
+    outcome.characters = len(text)
+    return outcome
+
+
+def _extract_file(name: str, data: bytes, force: bool) -> tuple[str | None, str, ExtractionResult]:
+    assert _engine is not None
+    if _service is None:  # --no-store
+        check_name(name)
+        text = decode_bytes(data).text
+        return None, text, _engine.extract(text)
+    ingested = _service.ingest(name, data, source="batch", process=False)
+    if ingested.error is not None:
+        raise ingested.error
+    note = ingested.note
+    assert note.text is not None
+    if ingested.duplicate and not force:
+        versions = _service.store.extractions(note.id)
+        if versions:
+            last = versions[-1]
+            return note.id, note.text, ExtractionResult(
+                engine=last.engine, model_id=last.model_id, prompt_version=last.prompt_version,
+                entities=last.entities, fields=last.fields)
+        # Its twin is still being processed by another worker: extract, but store one version only.
+        return note.id, note.text, _engine.extract(note.text)
+    processed = _service.process(note.id)
+    if processed.error is not None:
+        raise processed.error
+    last = _service.store.extractions(note.id)[-1]
+    return note.id, note.text, ExtractionResult(engine=last.engine, model_id=last.model_id,
+                                                prompt_version=last.prompt_version, entities=last.entities,
+                                                fields=last.fields)
 
 
 def run_batch(
@@ -125,35 +197,29 @@ def run_batch(
     workers: int = 1,
     force: bool = False,
     service: NoteService | None = None,
+    settings: Settings | None = None,
     progress: bool = True,
 ) -> BatchReport:
-    """Process every file under input_dir. ``service`` None means --no-store."""
+    """Process every file under input_dir. Results go into the store when ``service`` (one
+    process) or ``settings`` (worker processes build their own service) is given."""
+    global _engine, _service
     started = time.perf_counter()
     output_dir.mkdir(parents=True, exist_ok=True)
     files = [p for p in input_files(input_dir) if output_dir not in p.parents]
+    jobs = [_Job(str(p), rel, str(output_dir / f"{rel}.out"), force)
+            for p in files for rel in [p.relative_to(input_dir).as_posix()]]
     report = BatchReport(input_count=len(files))
     bar = Progress(len(files)) if progress else None
-    pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(engine,)) if workers > 1 else None
-    if pool is None:
-        _init_worker(engine)
-    try:
-        for chunk in _chunks([_Job(p, p.relative_to(input_dir).as_posix(), 0) for p in files], 64 * max(workers, 1)):
-            _prepare(chunk, output_dir, force, service, report)
-            todo = [j for j in chunk if j.error is None and j.result is None and j.text is not None]
-            texts = [j.text or "" for j in todo]
-            results: Iterable[tuple[ExtractionResult | dict[str, Any], float]]
-            results = pool.map(_extract, texts, chunksize=8) if pool else map(_extract_here, texts)
-            for job, (payload, ms) in zip(todo, results, strict=True):
-                job.result = payload if isinstance(payload, ExtractionResult) else ExtractionResult.model_validate(payload)
-                if service is not None and job.note_id is not None:
-                    service.store.add_extraction(job.note_id, job.result, ms)
-            for job in chunk:
-                _finish(job, output_dir, engine, report)
-                if bar:
-                    bar.step(len(report.unprocessed))
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    if workers > 1:
+        if service is not None and settings is None:
+            raise ValueError("worker processes need settings to open their own store")
+        init_args = (engine, settings.model_dump_json() if (settings is not None and service is not None) else None)
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=init_args) as pool:
+            _collect(pool.map(_run_job, jobs, chunksize=8), report, bar)
+    else:
+        _engine = service.extractor if service is not None else get_extractor(engine)
+        _service = service
+        _collect(map(_run_job, jobs), report, bar)
     report.seconds = time.perf_counter() - started
     (output_dir / "Manifest.json").write_text(json.dumps(report.manifest(engine), indent=2), encoding="utf-8")
     (output_dir / "success.json").write_text(
@@ -163,71 +229,13 @@ def run_batch(
     return report
 
 
-def _out_path(output_dir: Path, rel: str) -> Path:
-    return output_dir / f"{rel}.out"
-
-
-def _prepare(chunk: list[_Job], output_dir: Path, force: bool, service: NoteService | None, report: BatchReport) -> None:
-    for job in chunk:
-        out = _out_path(output_dir, job.rel)
-        try:
-            data = job.path.read_bytes()
-        except OSError as exc:
-            job.error = NoteLensError(ErrorCode.READ_FAILED, f"Cannot read the file: {exc.strerror}.")
-            continue
-        job.size = len(data)
-        if out.exists() and not force:
-            try:
-                json.loads(out.read_text(encoding="utf-8"))
-                job.result = ExtractionResult(engine="skipped")
-                report.skipped += 1
-                continue
-            except (OSError, json.JSONDecodeError):
-                pass  # a broken .out from an interrupted run is redone
-        if service is None:
-            try:
-                check_name(job.path.name)
-                job.text = decode_bytes(data).text
-            except NoteLensError as err:
-                job.error = err
-            continue
-        outcome = service.ingest(job.path.name, data, source="batch", process=False)
-        job.note_id = outcome.note.id
-        if outcome.error is not None:
-            job.error = outcome.error
-            continue
-        job.text = outcome.note.text
-        if outcome.duplicate and not force:
-            latest = service.store.extractions(outcome.note.id)
-            if latest:
-                last = latest[-1]
-                job.result = ExtractionResult(engine=last.engine, model_id=last.model_id,
-                                              prompt_version=last.prompt_version, entities=last.entities, fields=last.fields)
-                continue
-        service.store.set_status(outcome.note.id, NoteStatus.PROCESSING)
-
-
-def _finish(job: _Job, output_dir: Path, engine: str, report: BatchReport) -> None:
-    out = _out_path(output_dir, job.rel)
-    rel_out = out.relative_to(output_dir).as_posix()
-    if job.error is not None:
-        report.unprocessed.append({"Input": job.rel, "ErrorCode": job.error.code.value, "ErrorMessage": job.error.message})
-        return
-    assert job.result is not None
-    if job.result.engine != "skipped":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "file": job.rel,
-            "note_id": job.note_id,
-            "text": job.text,
-            "engine": job.result.engine,
-            "model_id": job.result.model_id,
-            "prompt_version": job.result.prompt_version,
-            "entities": [e.model_dump(mode="json") for e in job.result.entities],
-            "fields": job.result.fields.model_dump(mode="json"),
-        }
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, out)
-        report.characters += len(job.text or "")
-    report.success.append({"Input": job.rel, "Output": rel_out, "InputSize": job.size})
+def _collect(outcomes: Any, report: BatchReport, bar: Progress | None) -> None:
+    for o in outcomes:
+        if o.error is not None:
+            report.unprocessed.append({"Input": o.rel, "ErrorCode": o.error[0], "ErrorMessage": o.error[1]})
+        else:
+            report.success.append({"Input": o.rel, "Output": f"{o.rel}.out", "InputSize": o.size})
+            report.skipped += o.skipped
+            report.characters += o.characters
+        if bar:
+            bar.step(len(report.unprocessed))

@@ -17,7 +17,7 @@ from services.domain import Category, Entity, Extraction, Note, NoteFields, Note
 from services.errors import ErrorCode, NoteLensError
 from services.extraction import Extractor
 from services.ingest import DecodedNote, check_name, decode_bytes, decode_with
-from services.store import BlobStore, NoteStore
+from services.store import BlobStore, NoteExists, NoteStore
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,12 @@ class NoteService:
             check_name(filename)
             decoded = decode_bytes(data)
         except NoteLensError as err:
-            note = self.store.create_note(
-                note_id=raw[:12], filename=filename, raw_sha256=raw, size=len(data), source=source, stored=True
-            )
+            try:
+                note = self.store.create_note(
+                    note_id=raw[:12], filename=filename, raw_sha256=raw, size=len(data), source=source, stored=True
+                )
+            except NoteExists:  # the same bad file, recorded by another worker a moment ago
+                return IngestOutcome(self._get(raw[:12]), duplicate=True, error=err)
             self.store.set_status(note.id, NoteStatus.FAILED, err.code, err.message)
             return IngestOutcome(self._get(note.id), error=err)
         twin = self.store.note_for_text(sha256(decoded.text.encode("utf-8")))
@@ -103,10 +106,19 @@ class NoteService:
             # Same text in another encoding or with a BOM: one note, two sources.
             self.store.link_source(raw, twin.id, filename, len(data), stored=True)
             return IngestOutcome(twin, duplicate=True)
-        note = self.store.create_note(
-            note_id=raw[:12], filename=filename, raw_sha256=raw, size=len(data), source=source, stored=True,
-            text=decoded.text, encoding=decoded.encoding, text_sha256=sha256(decoded.text.encode("utf-8")),
-        )
+        text_sha = sha256(decoded.text.encode("utf-8"))
+        try:
+            note = self.store.create_note(
+                note_id=raw[:12], filename=filename, raw_sha256=raw, size=len(data), source=source, stored=True,
+                text=decoded.text, encoding=decoded.encoding, text_sha256=text_sha,
+            )
+        except NoteExists:
+            # Another batch worker stored the same content between our lookup and insert.
+            twin = self.store.note_for_source(raw) or self.store.note_for_text(text_sha)
+            if twin is None:
+                raise
+            self.store.link_source(raw, twin.id, filename, len(data), stored=True)
+            return IngestOutcome(twin, duplicate=True)
         if not process:
             return IngestOutcome(self._get(note.id))
         return self._process(note.id)

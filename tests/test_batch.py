@@ -83,3 +83,21 @@ def test_evaluate_cli_on_sample_data(tmp_path: Path, data_dir: Path) -> None:
     scores = json.loads(proc.stdout)
     assert scores["notes"] >= 30 and not scores["missing_outputs"]
     assert scores["micro_f1"] > 0.7  # a floor that catches a broken engine; targets live in benchmarks/
+
+
+def test_workers_share_the_store_and_dedupe_races(app: App, tmp_path: Path) -> None:
+    """Identical files processed by two worker processes at once still become one note."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(24):
+        (folder / f"same{i:02d}.txt").write_text("기침과 가래 호소. 발열 없음.", encoding="utf-8")
+        (folder / f"other{i:02d}.txt").write_text(f"{i}번 기록: 두통 호소.", encoding="utf-8")
+        (folder / f"bad{i:02d}.txt").write_bytes(b"")
+    out = tmp_path / "out"
+    report = run_batch(folder, out, service=app.notes, settings=app.settings, workers=2, progress=False)
+    assert (len(report.success), len(report.unprocessed)) == (48, 24)
+    ids = {json.loads((out / f"same{i:02d}.txt.out").read_text(encoding="utf-8"))["note_id"] for i in range(24)}
+    assert len(ids) == 1
+    assert app.store.counts()["done"] == 25
+    (note_id,) = ids
+    assert len(app.store.extractions(note_id)) == 1

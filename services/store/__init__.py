@@ -8,6 +8,10 @@ from typing import Any, Protocol
 from services.domain import Entity, Extraction, ExtractionResult, Note, NoteFields, NoteStatus, Review
 
 
+class NoteExists(Exception):
+    """create_note lost a race: another process stored the same content first."""
+
+
 class BlobStore(Protocol):
     """Content-addressed store for original upload bytes."""
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from services.domain import Entity, Extraction, ExtractionResult, Note, NoteFields, NoteStatus, Review, utcnow
+from services.store import NoteExists
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -138,6 +139,18 @@ class SQLiteStore:
         text: str | None = None, encoding: str | None = None, text_sha256: str | None = None,
     ) -> Note:
         now = utcnow()
+        try:
+            self._insert_note(note_id, filename, raw_sha256, size, source, stored, text, encoding, text_sha256, now)
+        except sqlite3.IntegrityError as exc:
+            raise NoteExists(note_id) from exc
+        note = self.get_note(note_id)
+        assert note is not None
+        return note
+
+    def _insert_note(
+        self, note_id: str, filename: str, raw_sha256: str, size: int, source: str, stored: bool,
+        text: str | None, encoding: str | None, text_sha256: str | None, now: str,
+    ) -> None:
         with self._conn() as con:
             con.execute(
                 "INSERT INTO notes (id, filename, status, raw_sha256, size, source, text, encoding, text_sha256,"
@@ -149,9 +162,6 @@ class SQLiteStore:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (raw_sha256, note_id, filename, size, int(stored), now),
             )
-        note = self.get_note(note_id)
-        assert note is not None
-        return note
 
     def link_source(self, raw_sha256: str, note_id: str, filename: str, size: int, stored: bool) -> None:
         with self._conn() as con:
