@@ -79,11 +79,10 @@ class NoteService:
                 ErrorCode.TOO_LARGE,
                 f"The file is {len(data):,} bytes; the limit is {self.max_note_bytes:,} (NOTELENS_MAX_NOTE_BYTES).",
             )
-            note = existing or self.store.create_note(
-                note_id=raw[:12], filename=filename, raw_sha256=raw, size=len(data), source=source, stored=False
-            )
-            self.store.set_status(note.id, NoteStatus.FAILED, err.code, err.message)
-            return IngestOutcome(self._get(note.id), error=err)
+            if existing is not None:
+                self.store.set_status(existing.id, NoteStatus.FAILED, err.code, err.message)
+                return IngestOutcome(self._get(existing.id), error=err)
+            return IngestOutcome(self._create_failed(raw, filename, len(data), source, False, err), error=err)
         # The original is kept before anything else can fail.
         self.blobs.put(data)
         if existing is not None:
@@ -93,14 +92,7 @@ class NoteService:
             check_name(filename)
             decoded = decode_bytes(data)
         except NoteLensError as err:
-            try:
-                note = self.store.create_note(
-                    note_id=raw[:12], filename=filename, raw_sha256=raw, size=len(data), source=source, stored=True
-                )
-            except NoteExists:  # the same bad file, recorded by another worker a moment ago
-                return IngestOutcome(self._get(raw[:12]), duplicate=True, error=err)
-            self.store.set_status(note.id, NoteStatus.FAILED, err.code, err.message)
-            return IngestOutcome(self._get(note.id), error=err)
+            return IngestOutcome(self._create_failed(raw, filename, len(data), source, True, err), error=err)
         twin = self.store.note_for_text(sha256(decoded.text.encode("utf-8")))
         if twin is not None:
             # Same text in another encoding or with a BOM: one note, two sources.
@@ -122,6 +114,13 @@ class NoteService:
         if not process:
             return IngestOutcome(self._get(note.id))
         return self._process(note.id)
+
+    def _create_failed(self, raw: str, filename: str, size: int, source: str, stored: bool, err: NoteLensError) -> Note:
+        try:
+            return self.store.create_note(note_id=raw[:12], filename=filename, raw_sha256=raw, size=size,
+                                          source=source, stored=stored, error=(err.code.value, err.message))
+        except NoteExists:  # the same bad file, recorded by another batch worker a moment ago
+            return self._get(raw[:12])
 
     def _set_text(self, note_id: str, decoded: DecodedNote) -> None:
         self.store.set_text(note_id, decoded.text, decoded.encoding, sha256(decoded.text.encode("utf-8")))

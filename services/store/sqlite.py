@@ -137,10 +137,12 @@ class SQLiteStore:
     def create_note(
         self, *, note_id: str, filename: str, raw_sha256: str, size: int, source: str, stored: bool,
         text: str | None = None, encoding: str | None = None, text_sha256: str | None = None,
+        error: tuple[str, str] | None = None,
     ) -> Note:
         now = utcnow()
         try:
-            self._insert_note(note_id, filename, raw_sha256, size, source, stored, text, encoding, text_sha256, now)
+            self._insert_note(note_id, filename, raw_sha256, size, source, stored, text, encoding, text_sha256, now,
+                              error)
         except sqlite3.IntegrityError as exc:
             raise NoteExists(note_id) from exc
         note = self.get_note(note_id)
@@ -149,13 +151,16 @@ class SQLiteStore:
 
     def _insert_note(
         self, note_id: str, filename: str, raw_sha256: str, size: int, source: str, stored: bool,
-        text: str | None, encoding: str | None, text_sha256: str | None, now: str,
+        text: str | None, encoding: str | None, text_sha256: str | None, now: str, error: tuple[str, str] | None,
     ) -> None:
+        # A note that failed on arrival is inserted as failed: no other process may see it as
+        # "stored" without text in between.
+        status, code, message = ("failed", *error) if error else ("stored", None, None)
         with self._conn() as con:
             con.execute(
                 "INSERT INTO notes (id, filename, status, raw_sha256, size, source, text, encoding, text_sha256,"
-                " created_at, updated_at) VALUES (?, ?, 'stored', ?, ?, ?, ?, ?, ?, ?, ?)",
-                (note_id, filename, raw_sha256, size, source, text, encoding, text_sha256, now, now),
+                " error_code, error_message, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (note_id, filename, status, raw_sha256, size, source, text, encoding, text_sha256, code, message, now, now),
             )
             con.execute(
                 "INSERT INTO note_sources (raw_sha256, note_id, filename, size, stored, received_at)"
