@@ -49,43 +49,70 @@ meta[4].metric(t("entities", L), len(view.entities))
 if f.summary:
     st.text(f"{t('summary', L)}: {f.summary}")  # plain text: note content is never markdown
 
+def section_label(name: str | None) -> str:
+    return t(f"sec_{name}", L) if name else t("sec_none", L)
+
+
 left, right = st.columns([5, 6])
 with left:
     st.subheader(t("source_text", L))
     st.html(legend(labels))
-    st.caption(f"{t('negated_legend', L)} · {t('uncertain_legend', L)}")
+    st.caption(f"{t('negated_legend', L)} · {t('uncertain_legend', L)} · {t('historical_legend', L)}")
     st.html(highlight(note.text or "", view.entities, labels))
 
 with right:
     st.subheader(t("entity_table", L))
-    rows = [
-        {
+    entities = view.entities
+    sections = sorted({e.section or "" for e in entities})
+    assertions = ["present", "negated", "uncertain", "historical", "family"]
+    f1, f2 = st.columns(2)
+    pick_sections = f1.multiselect(t("filter_sections", L), sections, key="filter_sections",
+                                   format_func=lambda s: section_label(s or None))
+    pick_assertions = f2.multiselect(t("filter_assertions", L), assertions, key="filter_assertions",
+                                     format_func=lambda a: t(f"assert_{a}", L))
+
+    def shown(e) -> bool:  # type: ignore[no-untyped-def]
+        return (not pick_sections or (e.section or "") in pick_sections) and (
+            not pick_assertions or e.assertion in pick_assertions)
+
+    def row(e) -> dict:  # type: ignore[no-untyped-def]
+        return {
             "status": "accept", "category": e.category.value, "text": e.text,
-            "assertion": e.assertion, "negated": e.negated, "uncertain": e.uncertain,
-            "historical": e.historical, "family": e.family, "section": e.section or "",
+            "assertion": t(f"assert_{e.assertion}", L), "negated": e.negated, "uncertain": e.uncertain,
+            "historical": e.historical, "family": e.family, "section": section_label(e.section),
             "normalized": e.normalized or "", "code": e.code or "",
             "attributes": json.dumps(e.attributes, ensure_ascii=False) if e.attributes else "",
             "begin": e.begin, "end": e.end, "grounded": e.grounded,
-            "orig_category": e.category.value, "orig_begin": e.begin, "orig_end": e.end,
+            "orig_category": e.category.value, "orig_begin": e.begin, "orig_end": e.end, "orig_section": e.section,
         }
-        for e in view.entities
-    ]
-    df = pd.DataFrame(rows, columns=[
-        "status", "category", "text", "assertion", "negated", "uncertain", "historical", "family", "section",
-        "normalized", "code", "attributes", "begin", "end", "grounded", "orig_category", "orig_begin", "orig_end",
-    ])
+
+    visible = [e for e in entities if shown(e)]
+    hidden = [e for e in entities if not shown(e)]
+    columns = ["status", "category", "text", "assertion", "negated", "uncertain", "historical", "family", "section",
+               "normalized", "code", "attributes", "begin", "end", "grounded", "orig_category", "orig_begin",
+               "orig_end", "orig_section"]
+    df = pd.DataFrame([row(e) for e in visible], columns=columns)
     edited = st.data_editor(
         df, key="entity_editor", num_rows="dynamic", hide_index=True, height=460,
-        use_container_width=True,
+        width="stretch",
         column_config={
-            "status": st.column_config.SelectboxColumn(options=["accept", "reject"], required=True, width="small"),
-            "category": st.column_config.SelectboxColumn(options=list(labels), required=True),
-            "assertion": st.column_config.TextColumn(disabled=True),
-            "section": st.column_config.TextColumn(disabled=True),
+            "status": st.column_config.SelectboxColumn(t("col_status", L), options=["accept", "reject"],
+                                                       required=True, width="small"),
+            "category": st.column_config.SelectboxColumn(t("col_category", L), options=list(labels), required=True),
+            "text": st.column_config.TextColumn(t("col_text", L)),
+            "assertion": st.column_config.TextColumn(t("col_assertion", L), disabled=True),
+            "negated": st.column_config.CheckboxColumn(t("assert_negated", L)),
+            "uncertain": st.column_config.CheckboxColumn(t("assert_uncertain", L)),
+            "historical": st.column_config.CheckboxColumn(t("assert_historical", L)),
+            "family": st.column_config.CheckboxColumn(t("assert_family", L)),
+            "section": st.column_config.TextColumn(t("col_section", L), disabled=True),
+            "normalized": st.column_config.TextColumn(t("col_normalized", L)),
+            "code": st.column_config.TextColumn(t("col_code", L)),
+            "attributes": st.column_config.TextColumn(t("col_attributes", L)),
             "begin": st.column_config.NumberColumn(disabled=True),
             "end": st.column_config.NumberColumn(disabled=True),
             "grounded": st.column_config.CheckboxColumn(t("ungrounded", L), disabled=True),
-            "orig_category": None, "orig_begin": None, "orig_end": None,
+            "orig_category": None, "orig_begin": None, "orig_end": None, "orig_section": None,
         },
     )
     reviewer = st.text_input(t("reviewer", L), key="reviewer")
@@ -94,6 +121,10 @@ with right:
             st.warning(t("reviewer_required", L))
         else:
             records = edited.astype(object).where(pd.notna(edited), None).to_dict("records")
+            for r in records:  # the section column shows a label; keep the machine's section name
+                r["section"] = r.pop("orig_section", None)
+            # Rows hidden by a filter are kept exactly as they were.
+            records += [dict(row(e), section=e.section, status="accept") for e in hidden]
             review = a.notes.save_review(note.id, reviewer, records)
             # Shown after the rerun that reloads the table with the saved version.
             st.session_state["flash"] = t("saved_review", L, version=review.version)
@@ -113,4 +144,4 @@ with st.expander(t("versions", L)):
              "entities": len(x.entities)} for x in view.extractions]
     hist += [{"kind": t("review_v", L), "version": r.version, "by": r.reviewer, "at": r.created_at,
               "entities": len(r.entities), "changes": json.dumps(r.changes.get("counts", {}))} for r in view.reviews]
-    st.dataframe(pd.DataFrame(hist), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(hist), hide_index=True, width="stretch")

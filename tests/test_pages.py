@@ -87,3 +87,31 @@ def test_review_page_escapes_script_in_note_text(app: App) -> None:
     source = next(b for b in html_blocks if "nl-source" in b)
     assert "<script>" not in source and "<img" not in source
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in source
+
+
+def test_review_shows_assertions_and_sections_and_keeps_filtered_rows(app: App) -> None:
+    text = "C.C: 두통\nP.I: 발열 없음. 기침 의심.\nPMHx: 고혈압\nFHx: 부: 위암\n"
+    note_id = app.notes.ingest("a.txt", text.encode()).note.id
+    at = AppTest.from_file(str(ROOT / "pages/2_Review.py"), default_timeout=TIMEOUT)
+    at.session_state["review_note"] = note_id
+    at.run()
+    table = at.data_editor(key="entity_editor").value
+    shown = dict(zip(table["text"], zip(table["assertion"], table["section"], strict=True), strict=True))
+    assert shown["두통"] == ("있음", "주호소")
+    assert shown["발열"] == ("부정", "현병력")
+    assert shown["기침"] == ("불확실", "현병력")
+    assert shown["고혈압"] == ("과거력", "과거력")
+    assert shown["위암"] == ("가족력", "가족력")
+    # Filter to the present illness, reject 발열, save: the other sections' entities survive.
+    at.multiselect(key="filter_sections").set_value(["present_illness"]).run()
+    table = at.data_editor(key="entity_editor").value
+    assert sorted(table["text"]) == ["기침", "발열"]
+    row = int(table.index[table["text"] == "발열"][0])
+    at.session_state["entity_editor"] = {"edited_rows": {row: {"status": "reject"}}, "added_rows": [], "deleted_rows": []}
+    at.text_input(key="reviewer").set_value("Dr. Lee")
+    at.button(key="save_review").click().run()
+    assert not at.exception
+    saved = app.store.reviews(note_id)[-1]
+    assert sorted(e.text for e in saved.entities) == ["고혈압", "기침", "두통", "위암"]
+    assert {e.text: e.section for e in saved.entities}["두통"] == "chief_complaint"
+    assert saved.changes["counts"]["rejected"] == 1 and saved.changes["counts"]["edited"] == 0

@@ -102,7 +102,9 @@ def summary(
 ) -> str | None:
     """The sentences that carry the most present findings, preferring C.C/impression/diagnosis,
     with PHI replaced by placeholders."""
-    present = [e for e in entities if e.category not in (Category.PHI, Category.ANATOMY) and not e.negated]
+    # Today's findings: past and family history are context, not what this visit is about.
+    present = [e for e in entities if e.category not in (Category.PHI, Category.ANATOMY)
+               and not (e.negated or e.historical or e.family)]
     if not present:
         return None
     scored = []
