@@ -89,6 +89,9 @@ def test_mixed_shorthand_codes(engine: LocalKoreanEngine) -> None:
         ("주민등록번호 850101-1234567", "rrn", "850101-1234567"), ("등록번호: 12345678", "id", "12345678"),
         ("진료일: 2024-03-15", "date", "2024-03-15"), ("2024년 3월 5일 내원", "date", "2024년 3월 5일"),
         ("서울특별시 강남구 테헤란로 123 거주", "address", "서울특별시 강남구 테헤란로 123"),
+        ("lives at 123 Teheran-ro, Gangnam-gu, Seoul with wife", "address", "123 Teheran-ro, Gangnam-gu, Seoul"),
+        ("Address: 55 Oak Street, Boston", "address", "55 Oak Street, Boston"),
+        ("메일 kim.minsu@example.com 으로 회신", "email", "kim.minsu@example.com"),
     ],
 )
 def test_phi_types(text: str, phi_type: str, value: str) -> None:

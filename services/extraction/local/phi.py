@@ -90,6 +90,12 @@ _ADDRESS = re.compile(
     r"(?:\s+[가-힣\d]+(?:로|길|동|읍|면|리|가)(?:\s?\d+(?:-\d+)?(?:번길)?)?)*"
     r"(?:\s?\d+(?:-\d+)?(?:번지)?)?(?:,?\s?[가-힣A-Za-z]*(?:아파트|빌라|빌딩|타워))?(?:\s?\d+동)?(?:\s?\d+호)?"
 )
+# Romanised Korean ("123 Teheran-ro, Gangnam-gu, Seoul") and English street addresses.
+_LATIN_ADDRESS = re.compile(
+    r"\b\d{1,5}(?:-\d{1,4})?,?\s+(?:[A-Z][a-z]+[- ]?){1,3}"
+    r"(?:-(?:ro|gil|daero)|\s(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way))\b\.?"
+    r"(?:,?\s*(?:[A-Z][a-z]+-(?:gu|si|gun|dong|do)|Seoul|Busan|Incheon|Daegu|Daejeon|Gwangju|Ulsan|[A-Z][a-z]+))*"
+)
 _LABELLED_ADDRESS = re.compile(r"(?:주소|거주지|Address)\s*[:：]\s*(?P<addr>[^\n]{4,80})")
 
 
@@ -141,6 +147,7 @@ RECOGNIZERS: dict[str, Recognizer] = {
     "email": _regex(_EMAIL, "email"),
     "address": _regex(_ADDRESS, "address"),
     "address_labelled": _regex(_LABELLED_ADDRESS, "address", "addr"),
+    "address_latin": _regex(_LATIN_ADDRESS, "address"),
     "date": _regex(_DATE, "date"),
     "age": _regex(_AGE, "age"),
     "sex": _regex(_SEX, "sex"),
