@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from services.domain import NoteStatus
 from services.i18n import t
 from ui.common import app, sidebar
 
@@ -41,7 +42,7 @@ for i, r in enumerate(st.session_state.get("upload_results", [])):
                 st.session_state["review_note"] = r["note_id"]
                 st.switch_page("pages/2_Review.py")
 
-failed = [n for n in a.store.list_notes() if n.status.value == "failed"]
+failed = a.store.list_notes(status=NoteStatus.FAILED, with_text=False)
 if failed:
     st.subheader(t("failed_notes", L))
     for n in failed:

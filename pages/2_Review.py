@@ -15,7 +15,7 @@ a = app()
 labels = category_labels(L)
 
 st.title(t("review_title", L))
-notes = a.store.list_notes()
+notes = a.store.list_notes(with_text=False)
 if not notes:
     st.info(t("no_notes", L))
     st.stop()
@@ -134,9 +134,9 @@ with right:
         st.success(st.session_state.pop("flash"))
 
     d1, d2 = st.columns(2)
-    d1.download_button(t("download_json", L), a.notes.export_json(note.id), file_name=f"{note.id}.json",
+    d1.download_button(t("download_json", L), a.notes.export_json(note.id, view), file_name=f"{note.id}.json",
                        mime="application/json", key="dl_json")
-    d2.download_button(t("download_csv", L), a.notes.export_csv(note.id), file_name=f"{note.id}.csv",
+    d2.download_button(t("download_csv", L), a.notes.export_csv(note.id, view), file_name=f"{note.id}.csv",
                        mime="text/csv", key="dl_csv")
 
 with st.expander(t("versions", L)):

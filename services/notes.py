@@ -275,8 +275,8 @@ class NoteService:
 
     # -- export ------------------------------------------------------------------------------
 
-    def export_json(self, note_id: str) -> str:
-        view = self.view(note_id)
+    def export_json(self, note_id: str, view: NoteView | None = None) -> str:
+        view = view or self.view(note_id)
         payload = {
             "note_id": view.note.id,
             "file": view.note.filename,
@@ -289,13 +289,13 @@ class NoteService:
         }
         return json.dumps(payload, ensure_ascii=False, indent=2)
 
-    def export_csv(self, note_id: str) -> str:
+    def export_csv(self, note_id: str, view: NoteView | None = None) -> str:
         buf = io.StringIO()
         cols = ["category", "text", "begin", "end", "negated", "uncertain", "historical", "family", "section",
                 "normalized", "code", "code_system", "score", "engine", "grounded", "attributes"]
         writer = csv.DictWriter(buf, fieldnames=cols)
         writer.writeheader()
-        for e in self.view(note_id).entities:
+        for e in (view or self.view(note_id)).entities:
             row = e.model_dump(mode="json")
             row["attributes"] = json.dumps(row["attributes"], ensure_ascii=False)
             writer.writerow({c: row.get(c) for c in cols})

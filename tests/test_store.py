@@ -56,3 +56,10 @@ def test_store_round_trips_the_entity_schema(tmp_path: Path) -> None:
                  normalized="아세트아미노펜", code="N02BE01", code_system="ATC", engine="local")
     store.add_extraction(note.id, ExtractionResult(engine="local", entities=[ent]), 1.0)
     assert store.extractions(note.id)[0].entities == [ent]
+
+
+def test_note_headers_leave_text_in_the_database(app: App) -> None:
+    app.notes.ingest("h.txt", "두통 호소".encode())
+    (header,) = app.store.list_notes(with_text=False)
+    assert header.text is None and header.filename == "h.txt" and header.status.value == "done"
+    assert app.store.list_notes()[0].text == "두통 호소"

@@ -29,6 +29,10 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+_NOTE_COLUMNS = ("id", "filename", "status", "text", "encoding", "size", "raw_sha256", "error_code", "error_message",
+                 "source", "created_at", "updated_at", "attempts", "visit_date", "age", "sex", "department", "summary")
+
+
 class LocalBlobStore:
     """Original upload bytes, one file per SHA-256, written atomically."""
 
@@ -203,8 +207,10 @@ class SQLiteStore:
             row = con.execute("SELECT * FROM notes WHERE id = ?", (note_id,)).fetchone()
         return self._note(row) if row else None
 
-    def list_notes(self, status: NoteStatus | None = None, limit: int = 1000) -> list[Note]:
-        sql = "SELECT * FROM notes"
+    def list_notes(self, status: NoteStatus | None = None, limit: int = 1000, with_text: bool = True) -> list[Note]:
+        # Pickers only need the header columns; note texts stay in the database.
+        sql = "SELECT *" if with_text else "SELECT " + ", ".join("NULL AS text" if c == "text" else c for c in _NOTE_COLUMNS)
+        sql += " FROM notes"
         args: list[Any] = []
         if status is not None:
             sql += " WHERE status = ?"

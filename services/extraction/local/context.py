@@ -14,6 +14,7 @@ import ahocorasick
 
 from services.domain import Category
 from services.extraction.local.resources import rows
+from services.extraction.local.textutil import ASCII_LOWER, leftmost_longest
 
 _SENTENCE_END = re.compile(r"[.!;。](?=\s|$)|\n")
 _SECTION_ASSERTIONS = {"past_history": "historical", "family_history": "family"}
@@ -36,16 +37,13 @@ def _load_cues() -> list[Cue]:
     return cues
 
 
-_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
-
-
 def _cue_automaton(cues: list[Cue]) -> ahocorasick.Automaton:
     """All cue spellings (ASCII case-folded; with and without their inner spaces) in one
     Aho-Corasick automaton, so finding cues is one C pass over the text."""
     automaton = ahocorasick.Automaton()
     for cue in cues:
         for variant in {cue.text, cue.text.replace(" ", "")}:
-            key = variant.translate(_ASCII_LOWER)
+            key = variant.translate(ASCII_LOWER)
             automaton.add_word(key, (len(key), cue))
     automaton.make_automaton()
     return automaton
@@ -66,13 +64,13 @@ _CUE_AUTOMATON = _cue_automaton(CUES)
 _TERMINATORS = [r[0] for r in rows("context_terminators.tsv")]
 _TERM_AUTOMATON = ahocorasick.Automaton()
 for _t in _TERMINATORS:
-    _TERM_AUTOMATON.add_word(_t.translate(_ASCII_LOWER), (len(_t), _t[0].isascii() and _t[0].isalpha()))
+    _TERM_AUTOMATON.add_word(_t.translate(ASCII_LOWER), (len(_t), _t[0].isascii() and _t[0].isalpha()))
 _TERM_AUTOMATON.make_automaton()
 
 
 def find_terminators(text: str) -> list[tuple[int, int]]:
     out = []
-    for last, (length, wordlike) in _TERM_AUTOMATON.iter(text.translate(_ASCII_LOWER)):
+    for last, (length, wordlike) in _TERM_AUTOMATON.iter(text.translate(ASCII_LOWER)):
         begin, end = last - length + 1, last + 1
         if wordlike and ((begin and text[begin - 1].isascii() and text[begin - 1].isalpha())
                          or (end < len(text) and text[end].isascii() and text[end].isalpha())):
@@ -93,19 +91,11 @@ class CueHit:
 def find_cues(text: str) -> list[CueHit]:
     pseudo = [(m.start(), m.end()) for m in _PSEUDO.finditer(text)]
     found = []
-    for last, (length, cue) in _CUE_AUTOMATON.iter(text.translate(_ASCII_LOWER)):
+    for last, (length, cue) in _CUE_AUTOMATON.iter(text.translate(ASCII_LOWER)):
         begin, end = last - length + 1, last + 1
         if _cue_boundary_ok(text, begin, end, cue) and not any(pb <= begin < pe for pb, pe in pseudo):
             found.append(CueHit(begin, end, cue))
-    # Leftmost-longest, non-overlapping: "이상 소견 없음" wins over the "없음" inside it.
-    found.sort(key=lambda h: (h.begin, h.begin - h.end))
-    hits: list[CueHit] = []
-    pos = 0
-    for hit in found:
-        if hit.begin >= pos:
-            hits.append(hit)
-            pos = hit.end
-    return hits
+    return leftmost_longest(found)
 
 
 class Assertions:

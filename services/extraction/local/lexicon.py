@@ -13,6 +13,7 @@ import ahocorasick
 
 from services.domain import Category
 from services.extraction.local.resources import rows
+from services.extraction.local.textutil import ASCII_LOWER, leftmost_longest
 
 _FILES = {
     Category.SYMPTOM: ["symptoms.tsv"],
@@ -31,9 +32,6 @@ _PRIORITY = {"symptoms.tsv": 0, "diagnoses.tsv": 0, "medications.tsv": 0, "tests
 _GLUE_PREFIXES = ("급성", "만성", "재발성", "반복성", "지속성", "간헐적", "경증", "중증", "우측", "좌측", "양측",
                   "전신", "다발성", "미만성", "심한", "경미한", "상", "하", "좌", "우", "양", "소아", "노인성")
 _JOSA = ("이", "가", "은", "는", "을", "를", "에", "의", "도", "과", "와", "로", "으로", "만", "쪽", "부", "서")
-
-
-_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
 
 
 def _is_hangul(ch: str) -> bool:
@@ -92,7 +90,7 @@ class Lexicon:
         self.size = len(by_surface)
         grouped: dict[str, list[Term]] = {}
         for key, term in by_surface.items():
-            grouped.setdefault(key.translate(_ASCII_LOWER), []).append(term)
+            grouped.setdefault(key.translate(ASCII_LOWER), []).append(term)
         automaton = ahocorasick.Automaton()
         for key, terms in grouped.items():
             automaton.add_word(key, (len(key), tuple(sorted(terms, key=lambda t: (not t.case_sensitive, t.priority)))))
@@ -123,7 +121,7 @@ class Lexicon:
         Aho-Corasick (C) finds every dictionary hit in one pass; Python only checks the
         boundaries of the few hits there are. ASCII-only lowering keeps offsets identical.
         """
-        lowered = text.translate(_ASCII_LOWER)
+        lowered = text.translate(ASCII_LOWER)
         candidates: list[Match] = []
         for last, (length, terms) in self._automaton.iter(lowered):
             begin, end = last - length + 1, last + 1
@@ -133,11 +131,4 @@ class Lexicon:
                 if self._boundary_ok(text, begin, end, term):
                     candidates.append(Match(begin, end, term))
                     break
-        candidates.sort(key=lambda m: (m.begin, m.begin - m.end))
-        out: list[Match] = []
-        pos = 0
-        for m in candidates:
-            if m.begin >= pos:
-                out.append(m)
-                pos = m.end
-        return out
+        return leftmost_longest(candidates)

@@ -12,6 +12,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from services.extraction.local.resources import rows
+from services.extraction.local.textutil import ascii_lower
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _heading_at(text: str, lowered: str, pos: int) -> Section | None:
 
 
 def find_sections(text: str) -> list[Section]:
-    lowered = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+    lowered = ascii_lower(text)
     out: list[Section] = []
     pos = 0
     while pos < len(text):
@@ -72,9 +73,6 @@ def find_sections(text: str) -> list[Section]:
             break
         pos = nl + 1
     return out
-
-
-_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
 
 
 class SectionIndex:
