@@ -26,6 +26,8 @@ def _find(engine: LocalKoreanEngine, text: str, normalized: str):  # type: ignor
         ("두통이 심해요", "두통"), ("두통을 호소함", "두통"), ("두통은 없음", "두통"),
         ("머리가 깨질 듯이 아파요", "두통"), ("속이 메스꺼워요", "오심"), ("어지러워서 못 걷겠어요", "어지러움"),
         ("다리가 부었어요", "부종"), ("숨이 차요", "호흡곤란"), ("SOB 있음", "호흡곤란"), ("N/V 있음", "오심 및 구토"),
+        ("토할 것 같아요", "오심"), ("숨쉬기 힘들어요", "호흡곤란"), ("입맛이 없어요", "식욕부진"),
+        ("소변 볼 때 아파요", "배뇨통"), ("변이 검게 나와요", "흑색변"), ("기운이 없어요", "피로"),
     ],
 )
 def test_symptoms_map_to_one_normalized_term(engine: LocalKoreanEngine, text: str, normalized: str) -> None:
@@ -51,6 +53,16 @@ def test_symptoms_map_to_one_normalized_term(engine: LocalKoreanEngine, text: st
         ("no fever", "발열", "negated"),
         ("산부인과 진료 중 복통 호소", "복통", "present"),
         ("머리는 안 아파요", "두통", "negated"),
+        ("흉통 유, 호흡곤란 무", "흉통", "present"),
+        ("흉통 유, 호흡곤란 무", "호흡곤란", "negated"),
+        ("발열 無", "발열", "negated"),
+        ("두통 X", "두통", "negated"),
+        ("c/o abd pain x3d", "복통", "present"),
+        ("두통 무릎 통증 호소", "두통", "present"),
+        ("기침 없슴", "기침", "negated"),
+        ("폐렴 배제할 수 없음", "폐렴", "uncertain"),
+        ("수술력: 충수절제술", "충수절제술", "historical"),
+        ("diarrhea(-)", "설사", "negated"),
     ],
 )
 def test_assertions(engine: LocalKoreanEngine, text: str, normalized: str, assertion: str) -> None:
@@ -67,6 +79,8 @@ def test_assertions(engine: LocalKoreanEngine, text: str, normalized: str, asser
          {"dosage": "500mg", "frequency": "1일 3회", "route": "po", "duration": "3일분"}),
         ("amoxicillin 500mg tid", "아목시실린", {"dosage": "500mg", "frequency": "tid"}),
         ("모르핀 2mg IV 6시간마다", "모르핀", {"dosage": "2mg", "route": "IV", "frequency": "6시간마다"}),
+        ("WBC 12,300/uL", "백혈구", {"value": "12,300", "unit": "/uL"}),
+        ("PLT 250K", "혈소판", {"value": "250", "unit": "K"}),
     ],
 )
 def test_values_and_medication_attributes(engine: LocalKoreanEngine, text: str, normalized: str, attrs: dict[str, str]) -> None:
@@ -88,6 +102,7 @@ def test_mixed_shorthand_codes(engine: LocalKoreanEngine) -> None:
         ("(M/45)", "sex", "M"), ("(M/45)", "age", "45"), ("연락처 010-1234-5678", "phone", "010-1234-5678"),
         ("주민등록번호 850101-1234567", "rrn", "850101-1234567"), ("등록번호: 12345678", "id", "12345678"),
         ("진료일: 2024-03-15", "date", "2024-03-15"), ("2024년 3월 5일 내원", "date", "2024년 3월 5일"),
+        ("24.3.5 내원", "date", "24.3.5"), ("김OO님 내원", "name", "김OO"), ("이○○ 환자", "name", "이○○"),
         ("서울특별시 강남구 테헤란로 123 거주", "address", "서울특별시 강남구 테헤란로 123"),
         ("lives at 123 Teheran-ro, Gangnam-gu, Seoul with wife", "address", "123 Teheran-ro, Gangnam-gu, Seoul"),
         ("Address: 55 Oak Street, Boston", "address", "55 Oak Street, Boston"),

@@ -8,10 +8,12 @@ import re
 _UNITS = (
     r"mg/dL|mg/dl|g/dL|g/dl|mmol/L|mEq/L|U/L|IU/L|ng/mL|ng/ml|pg/mL|pg/ml|mg/L|μIU/mL|uIU/mL|mIU/L|"
     r"mL/min/1\.73\s?m2|mL/min|x10\^3/uL|x10\^3/μL|10\^3/uL|/uL|/μL|K/uL|mmHg|bpm|회/분|/min|℃|°C|%|kg|cm|mm|"
-    r"mg|g|L"
+    r"K|k|mg|g|L"
 )
 _VALUE = re.compile(
-    rf"^[\s:=]*(?:은|는|이|가|:)?\s*(?P<value>[<>≤≥]?\s?-?\d+(?:\.\d+)?(?:\s?/\s?\d+(?:\.\d+)?)?)\s?(?P<unit>{_UNITS})?(?![A-Za-z])"
+    r"^[\s:=]*(?:은|는|이|가|:)?\s*"
+    r"(?P<value>[<>≤≥]?\s?-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?/\s?\d+(?:\.\d+)?)?)"
+    rf"\s?(?P<unit>{_UNITS})?(?![A-Za-z\d])"
 )
 _RESULT = re.compile(r"^\s*[:]?\s*(?P<result>\(\s*[-+]\s*\)|양성|음성|정상|positive|negative)")
 

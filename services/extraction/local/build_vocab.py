@@ -48,13 +48,18 @@ def _curated_surfaces() -> set[str]:
     return out
 
 
+def _is_poisoning(code: str) -> bool:
+    """T36–T65 name the drug or substance itself ("페니실린" is T36.0), not a diagnosis."""
+    return code[0] == "T" and code[1:3].isdigit() and 36 <= int(code[1:3]) <= 65
+
+
 def kcd_terms(path: Path) -> list[tuple[str, str, str]]:
     """(normalized, code, synonyms) for specific KCD names a clinician would write verbatim."""
     by_name: dict[str, str] = {}
     with path.open(encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
             code, ko = rec["kcd"].strip(), (rec["ko"] or "").strip()
-            if not code or code.startswith(_SKIP_CHAPTERS) or len(code) > 5 or not ko:
+            if not code or code.startswith(_SKIP_CHAPTERS) or _is_poisoning(code) or len(code) > 5 or not ko:
                 continue
             name = re.sub(r"\s*\([^)]*\)\s*", " ", ko).strip()
             name = re.sub(r"\s+", " ", name)

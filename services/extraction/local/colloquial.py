@@ -52,6 +52,8 @@ def _surfaces(stem: str) -> set[str]:
         for v in variants:
             out.add(head + _compose(ini, v))
             out.add(head + _compose(ini, v, 20))
+        out.add(head + _compose(ini, med, 8))  # adnominal ㄹ: 토할, 아플
+        out.add(head + _compose(ini, med, 4))  # adnominal ㄴ: 아픈
     return out
 
 
@@ -72,8 +74,9 @@ def _load() -> tuple[list[Rule], re.Pattern[str]]:
         for pred in preds.split("|"):
             words = tuple(pred.split())
             rules.append(Rule(subjects, words, normalized.strip()))
-            prefix = " ".join(words[:-1]) + " " if len(words) > 1 else ""
-            forms |= {prefix + f for f in _surfaces(words[-1])}
+            # Prefilter on one written word: the last (the predicate) after a subject, else the
+            # first ("토할 것 같아요" is found by 토할; 같아요 alone is everywhere).
+            forms |= _surfaces(words[-1] if subjects is not None or len(words) == 1 else words[0])
         if subjects is None:
             alone |= forms
         else:
@@ -89,6 +92,8 @@ RULES, PREFILTER = _load()
 RULES_BY_STEM: dict[str, list[Rule]] = {}
 for _rule in RULES:
     RULES_BY_STEM.setdefault(_rule.predicate[-1], []).append(_rule)
+for _rules in RULES_BY_STEM.values():  # subject rules first, then the longest predicate
+    _rules.sort(key=lambda r: (r.subjects is None, -len(r.predicate)))
 BODY_WORDS = frozenset(
     s.strip() for row in rows("anatomy.tsv") for s in row[2].split("|") if s.strip() and not s.isascii()
 )
@@ -133,7 +138,7 @@ def _match_predicate(tokens: list[Any], i: int, rule: Rule) -> bool:
 
 def _windows(text: str) -> list[tuple[int, str]]:
     """Small spans around prefilter hits, within one sentence: two words before the hit (a
-    subject, 안/못, 살살) and one after (…지 않아요). Analysing these instead of whole sentences
+    subject, 안/못, 살살) and two after (…지 않아요, …ㄹ 것 같아요). Analysing these instead of whole sentences
     keeps morphology off the hot path."""
     spans: list[list[int]] = []
     for sent in _SENTENCE.finditer(text):
@@ -146,9 +151,10 @@ def _windows(text: str) -> list[tuple[int, str]]:
                 if begin == s_begin:
                     break
             end = m.end()
-            for _ in range(2):  # to the end of this word and the next
-                nxt = text.find(" ", end + 1, s_end)
-                end = nxt if nxt >= 0 else s_end
+            limit = min(s_end, m.end() + 12)  # short windows keep kiwipiepy cheap
+            for _ in range(3):  # to the end of this word and the next two
+                nxt = text.find(" ", end + 1, limit)
+                end = nxt if nxt >= 0 else limit
             if spans and begin <= spans[-1][1]:
                 spans[-1][1] = max(spans[-1][1], end)
             else:
@@ -164,27 +170,23 @@ def find_colloquial(text: str) -> list[Colloquial]:
             if not tok.tag.startswith("V") or tok.form not in RULES_BY_STEM:
                 continue
             hit: tuple[Rule, int | None] | None = None
-            # The nearest noun before the predicate in the same clause is its likely subject.
-            subject_idx = None
-            for j in range(i - 1, max(-1, i - 8), -1):
-                if tokens[j].tag in ("EC", "EF") and tokens[j].form not in ("ᆯ", "ㄹ"):
-                    break
-                if tokens[j].tag.startswith("NN") and tokens[j].tag != "NNB":
-                    subject_idx = j
-                    break
             for rule in RULES_BY_STEM[tok.form]:
                 if not _match_predicate(tokens, i, rule):
                     continue
+                # The nearest noun before the predicate's first word is its likely subject.
+                subject_idx = _subject(tokens, i - len(rule.predicate) + 1)
                 if rule.subjects is None:
-                    hit = hit or (rule, None)
-                elif subject_idx is not None and tokens[subject_idx].form in rule.subjects:
+                    if subject_idx is not None and tokens[subject_idx].form in BODY_WORDS:
+                        hit = (rule, subject_idx)  # "다리가 저려요": the body part belongs to the symptom
+                    else:
+                        hit = (rule, None)
+                    break
+                if subject_idx is not None and tokens[subject_idx].form in rule.subjects:
                     hit = (rule, subject_idx)
                     break
             if hit is None:
                 continue
             rule, sidx = hit
-            if sidx is None and subject_idx is not None and tokens[subject_idx].form in BODY_WORDS:
-                sidx = subject_idx  # "다리가 저려요": the body part belongs to the symptom
             begin = tokens[sidx].start if sidx is not None else tokens[i - len(rule.predicate) + 1].start
             end = tok.start + tok.len
             k = i + 1
@@ -194,9 +196,25 @@ def find_colloquial(text: str) -> list[Colloquial]:
             negated = any(t.form in ("안", "못") and t.tag == "MAG" for t in tokens[max(0, i - 2):i])
             negated = negated or any(t.form == "않" for t in tokens[i + 1:i + 4])
             new = Colloquial(base + begin, base + end, rule.normalized, negated)
-            if out and out[-1].normalized == new.normalized and new.begin < out[-1].end:
-                # "머리가 깨질 듯이 아파요": two predicates, one symptom.
-                prev = out.pop()
-                new = Colloquial(prev.begin, max(prev.end, new.end), new.normalized, prev.negated or new.negated)
+            if out and new.begin < out[-1].end:
+                prev = out[-1]
+                if prev.normalized == new.normalized:
+                    # "머리가 깨질 듯이 아파요": two predicates, one symptom.
+                    new = Colloquial(prev.begin, max(prev.end, new.end), new.normalized, prev.negated or new.negated)
+                    out.pop()
+                elif new.end - new.begin > prev.end - prev.begin:
+                    out.pop()  # "토할 것 같아요" (nausea) over the "토할" (vomiting) inside it
+                else:
+                    continue
             out.append(new)
     return out
+
+
+def _subject(tokens: list[Any], first: int) -> int | None:
+    """Index of the nearest content noun before token `first`, within the clause."""
+    for j in range(first - 1, max(-1, first - 8), -1):
+        if tokens[j].tag in ("EC", "EF") and tokens[j].form not in ("ᆯ", "ㄹ"):
+            return None
+        if tokens[j].tag.startswith("NN") and tokens[j].tag != "NNB":
+            return j
+    return None

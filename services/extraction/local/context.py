@@ -49,9 +49,25 @@ def _cue_automaton(cues: list[Cue]) -> ahocorasick.Automaton:
     return automaton
 
 
+def _is_syllable(ch: str) -> bool:
+    return "가" <= ch <= "힣"
+
+
+def _short_word_ok(text: str, begin: int, end: int) -> bool:
+    """A one-syllable Korean cue (무, 유) must stand alone: 무릎 and 유방 are not cues."""
+    before = text[begin - 1] if begin else " "
+    after = text[end] if end < len(text) else " "
+    return not _is_syllable(before) and not _is_syllable(after)
+
+
 def _cue_boundary_ok(text: str, begin: int, end: int, cue: Cue) -> bool:
     before = text[begin - 1] if begin else " "
     after = text[end] if end < len(text) else " "
+    if len(cue.text) == 1 and _is_syllable(cue.text):
+        return _short_word_ok(text, begin, end)
+    if cue.text.isascii() and cue.text.isupper() and len(cue.text) <= 2:
+        # Short capital marks ("두통 X") are case-sensitive and stand alone ("x3d" is not one).
+        return text[begin:end] == cue.text and not after.isalnum() and not before.isalnum()
     if cue.text[0].isascii() and cue.text[0].isalpha():
         return not (before.isascii() and before.isalpha()) and not (after.isascii() and after.isalpha())
     if cue.direction == "forward":
@@ -74,6 +90,8 @@ def find_terminators(text: str) -> list[tuple[int, int]]:
         begin, end = last - length + 1, last + 1
         if wordlike and ((begin and text[begin - 1].isascii() and text[begin - 1].isalpha())
                          or (end < len(text) and text[end].isascii() and text[end].isalpha())):
+            continue
+        if length == 1 and _is_syllable(text[begin]) and not _short_word_ok(text, begin, end):
             continue
         out.append((begin, end))
     return sorted(out)

@@ -24,9 +24,13 @@ _SUMMARY_SECTIONS = ("chief_complaint", "impression", "assessment", "diagnosis")
 
 def normalize_date(raw: str) -> str | None:
     m = re.search(r"((?:19|20)\d{2})\s?[-./년]\s?(\d{1,2})\s?[-./월]\s?(\d{1,2})", raw)
-    if not m:
-        return None
-    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if m:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    else:
+        short = re.fullmatch(r"(\d{2})\.(\d{1,2})\.(\d{1,2})", raw.strip())
+        if not short:
+            return None
+        y, mo, d = 2000 + int(short.group(1)), int(short.group(2)), int(short.group(3))
     if not (1 <= mo <= 12 and 1 <= d <= 31):
         return None
     return f"{y:04d}-{mo:02d}-{d:02d}"

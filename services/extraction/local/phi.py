@@ -27,6 +27,9 @@ _NOT_NAMES = frozenset(
     " 남자 여자 남성 여성 남아 여아 소아 성인 노인 유아 신 민원 김치 이상 이전 이후 정상 조금 하루 나머지 우리 모두 오늘 내일 어제 지금 이번 다음 유지 안정 고생 수고".split()
 )
 _HANGUL_NAME = rf"(?:{_SURNAME_RE})[가-힣]{{1,2}}"
+# Names already half-masked in the source ("김OO님", "이○○", "박**") still mark a person.
+_MASK_MARK = re.compile(r"(?:OO|○○|ㅇㅇ|\*\*|XX|△△|◯◯)(?![A-Za-z])")
+_SURNAME_SET = frozenset(SURNAMES)
 _LATIN_NAME = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,2}|[A-Z]{2,}(?: [A-Z][a-z]+){1,2}"
 
 _LABELLED_NAME = re.compile(
@@ -76,6 +79,7 @@ _CHART = re.compile(
 )
 _DATE = re.compile(
     r"(?<!\d)(?:19|20)\d{2}\s?[-./]\s?\d{1,2}\s?[-./]\s?\d{1,2}(?!\d)\.?"
+    r"|(?<![\d.])\d{2}\.(?:0?[1-9]|1[0-2])\.(?:0?[1-9]|[12]\d|3[01])(?![\d.])"
     r"|(?<!\d)(?:19|20)\d{2}\s?년\s?\d{1,2}\s?월\s?\d{1,2}\s?일"
     r"|(?<![\d.])\d{1,2}\s?월\s?\d{1,2}\s?일"
 )
@@ -110,6 +114,16 @@ def _names_before_demographics(text: str) -> Iterable[PhiSpan]:
             yield span[0], span[1], "name"
 
 
+def _masked_names(text: str) -> Iterable[PhiSpan]:
+    """Names already half-masked in the source ("김OO님", "이○○", "남궁**") still mark a person."""
+    for m in _MASK_MARK.finditer(text):
+        for size in (2, 1):  # two-syllable surnames first
+            b = m.start() - size
+            if b >= 0 and text[b:m.start()] in _SURNAME_SET and (b == 0 or not "가" <= text[b - 1] <= "힣"):
+                yield b, m.end(), "name"
+                break
+
+
 def _labelled_names(text: str) -> Iterable[PhiSpan]:
     for m in _LABELLED_NAME.finditer(text):
         name = m.group("name")
@@ -141,6 +155,7 @@ RECOGNIZERS: dict[str, Recognizer] = {
     "name_labelled": _labelled_names,
     "name_honorific": _honorific_names,
     "name_demographics": _names_before_demographics,
+    "name_masked": _masked_names,
     "rrn": _regex(_RRN, "rrn"),
     "phone": _regex(_PHONE, "phone"),
     "chart_id": _regex(_CHART, "id", "id"),
