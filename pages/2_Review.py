@@ -22,10 +22,13 @@ if not notes:
 
 ids = [n.id for n in notes]
 by_id = {n.id: n for n in notes}
-wanted = st.query_params.get("note") or st.session_state.get("review_note")
-if wanted in by_id and st.session_state.get("review_pick") != wanted:
-    st.session_state["review_pick"] = wanted
-    st.session_state.pop("review_note", None)
+# Explicit navigation (Upload's "open") wins; a ?note= link only chooses the first note shown,
+# so picking another note in the box is not undone on the next rerun.
+nav = st.session_state.pop("review_note", None)
+if nav in by_id:
+    st.session_state["review_pick"] = nav
+elif "review_pick" not in st.session_state and st.query_params.get("note") in by_id:
+    st.session_state["review_pick"] = st.query_params.get("note")
 pick = st.selectbox(
     t("pick_note", L), ids, key="review_pick",
     format_func=lambda i: f"{by_id[i].fields.visit_date or '—'} · {by_id[i].filename} · {by_id[i].status.value}",

@@ -115,3 +115,16 @@ def test_review_shows_assertions_and_sections_and_keeps_filtered_rows(app: App) 
     assert sorted(e.text for e in saved.entities) == ["고혈압", "기침", "두통", "위암"]
     assert {e.text: e.section for e in saved.entities}["두통"] == "chief_complaint"
     assert saved.changes["counts"]["rejected"] == 1 and saved.changes["counts"]["edited"] == 0
+
+
+def test_review_picker_keeps_the_users_choice(app: App) -> None:
+    first = app.notes.ingest("first.txt", "두통 호소".encode()).note.id
+    second = app.notes.ingest("second.txt", "흉통 호소".encode()).note.id
+    at = AppTest.from_file(str(ROOT / "pages/2_Review.py"), default_timeout=TIMEOUT)
+    at.query_params["note"] = first
+    at.run()
+    assert at.selectbox(key="review_pick").value == first
+    at.selectbox(key="review_pick").set_value(second).run()
+    at.run()  # a further rerun must not snap back to the linked note
+    assert at.selectbox(key="review_pick").value == second
+    assert "흉통" in list(at.data_editor(key="entity_editor").value["text"])
