@@ -93,12 +93,12 @@ class NoteService:
             decoded = decode_bytes(data)
         except NoteLensError as err:
             return IngestOutcome(self._create_failed(raw, filename, len(data), source, True, err), error=err)
-        twin = self.store.note_for_text(sha256(decoded.text.encode("utf-8")))
+        text_sha = sha256(decoded.text.encode("utf-8"))
+        twin = self.store.note_for_text(text_sha)
         if twin is not None:
             # Same text in another encoding or with a BOM: one note, two sources.
             self.store.link_source(raw, twin.id, filename, len(data), stored=True)
             return IngestOutcome(twin, duplicate=True)
-        text_sha = sha256(decoded.text.encode("utf-8"))
         try:
             note = self.store.create_note(
                 note_id=raw[:12], filename=filename, raw_sha256=raw, size=len(data), source=source, stored=True,
