@@ -175,19 +175,14 @@ def _extract_file(name: str, data: bytes, force: bool) -> tuple[str | None, str,
     if ingested.duplicate and not force:
         versions = _service.store.extractions(note.id)
         if versions:
-            last = versions[-1]
-            return note.id, note.text, ExtractionResult(
-                engine=last.engine, model_id=last.model_id, prompt_version=last.prompt_version,
-                entities=last.entities, fields=last.fields)
+            return note.id, note.text, versions[-1].result()
         # Its twin is still being processed by another worker: extract, but store one version only.
         return note.id, note.text, _engine.extract(note.text)
     processed = _service.process(note.id)
     if processed.error is not None:
         raise processed.error
-    last = _service.store.extractions(note.id)[-1]
-    return note.id, note.text, ExtractionResult(engine=last.engine, model_id=last.model_id,
-                                                prompt_version=last.prompt_version, entities=last.entities,
-                                                fields=last.fields)
+    assert processed.extraction is not None
+    return note.id, note.text, processed.extraction.result()
 
 
 def run_batch(

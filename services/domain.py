@@ -113,6 +113,10 @@ class Extraction(BaseModel):
     entities: list[Entity]
     fields: NoteFields
 
+    def result(self) -> ExtractionResult:
+        return ExtractionResult(engine=self.engine, model_id=self.model_id, prompt_version=self.prompt_version,
+                                entities=self.entities, fields=self.fields)
+
 
 class Review(BaseModel):
     id: int

@@ -31,6 +31,7 @@ class IngestOutcome:
     note: Note
     duplicate: bool = False
     error: NoteLensError | None = None
+    extraction: Extraction | None = None  # the version this call stored, if any
 
     @property
     def ok(self) -> bool:
@@ -144,8 +145,8 @@ class NoteService:
             err = NoteLensError(ErrorCode.EXTRACTION_FAILED, f"The {self.extractor.name} engine failed: {type(exc).__name__}.")
             self.store.set_status(note_id, NoteStatus.FAILED, err.code, err.message)
             return IngestOutcome(self._get(note_id), error=err)
-        self.store.add_extraction(note_id, result, (time.perf_counter() - started) * 1000)
-        return IngestOutcome(self._get(note_id))
+        extraction = self.store.add_extraction(note_id, result, (time.perf_counter() - started) * 1000)
+        return IngestOutcome(self._get(note_id), extraction=extraction)
 
     def process(self, note_id: str) -> IngestOutcome:
         """Run the configured engine again; earlier extractions are kept as versions."""

@@ -180,11 +180,6 @@ class SQLiteStore:
                 (raw_sha256, note_id, filename, size, int(stored), utcnow()),
             )
 
-    def source_stored(self, raw_sha256: str) -> bool:
-        with self._conn() as con:
-            row = con.execute("SELECT stored FROM note_sources WHERE raw_sha256 = ?", (raw_sha256,)).fetchone()
-        return bool(row and row["stored"])
-
     def set_text(self, note_id: str, text: str, encoding: str, text_sha256: str) -> None:
         with self._conn() as con:
             con.execute(

@@ -2,7 +2,7 @@
 
 Morphology is what makes these work (irregular stems: 메스꺼워요 → 메스껍), but running
 kiwipiepy over every character is too slow for batch throughput, so a cheap surface prefilter
-picks the sentences worth analysing and only those are tokenized.
+finds likely expressions and only a few words around each are tokenized.
 """
 
 from __future__ import annotations

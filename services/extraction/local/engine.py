@@ -4,7 +4,7 @@ dictionary terms → colloquial symptoms → assertions → attributes → note 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 
 from services.domain import Category, Entity, ExtractionResult
 from services.extraction.local import attributes
@@ -137,7 +137,8 @@ class LocalKoreanEngine:
             if term.kind:
                 attrs["kind"] = term.kind
         elif term.category is Category.MEDICATION:
-            nxt = next((s for s in med_starts if s > m.begin), len(text))
+            i = bisect_right(med_starts, m.begin)
+            nxt = med_starts[i] if i < len(med_starts) else len(text)
             attrs = attributes.medication(text, m.end, nxt)
         flags = assertions.flags(m.begin, m.end, term.category, section)
         if term.category is Category.TEST and attrs.get("result") in ("(-)", "음성", "negative"):
