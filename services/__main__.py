@@ -1,4 +1,4 @@
-"""Command line: ``python -m services batch|evaluate|seed|build-vocab``."""
+"""Command line: ``python -m services batch|evaluate|check-gold|seed|build-vocab``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("out_dir", type=Path)
     e.add_argument("--json", action="store_true", help="print the scores as JSON")
     e.add_argument("--errors", type=int, default=0, help="also print up to N misses and false hits")
+
+    c = sub.add_parser("check-gold", help="check a gold JSONL file against its notes (format, exact substrings)")
+    c.add_argument("gold", type=Path)
+    c.add_argument("notes_dir", type=Path)
 
     sub.add_parser("seed", help="load the sample notes into the store")
     sub.add_parser("build-vocab", help="rebuild generated vocabularies from ../shared/data", add_help=False)
@@ -64,6 +68,17 @@ def main(argv: list[str] | None = None) -> int:
         for err in scores.errors[: args.errors]:
             print(f"  {err['kind']:<4} {err['category']:<10} {err['file']}: {err['text']}")
         return 0
+    if args.command == "check-gold":
+        from services.evaluate import check_gold, load_gold
+
+        problems = check_gold(args.gold, args.notes_dir)
+        for problem in problems:
+            print(problem)
+        gold = load_gold(args.gold)
+        mentions = sum(len(g.get("entities", [])) for g in gold)
+        print(f"{len(gold)} notes, {mentions} clinical mentions ({mentions / max(1, len(gold)):.1f} a note), "
+              f"{sum(len(g.get('phi', [])) for g in gold)} PHI, {len(problems)} problems")
+        return 1 if problems else 0
     if args.command == "seed":
         from services.wiring import build_app
 

@@ -2,7 +2,8 @@
 
 A gold mention counts as found when a predicted entity of the same category contains it or is
 contained in it, the shorter being at least half the longer (whitespace ignored). Matching is
-one-to-one per note and category.
+one-to-one per note and category, over distinct mentions (the guideline lists a mention once per
+distinct text and status, so repeated predictions of it are not counted as false hits).
 """
 
 from __future__ import annotations
@@ -97,8 +98,23 @@ class Scores:
         }
 
 
+def distinct(mentions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One mention per distinct (category, text, negated, historical, experiencer), as the annotation
+    guideline lists them: an engine that finds 두통 five times in a note found one mention."""
+    seen: set[tuple[str, str, bool, bool, bool]] = set()
+    out = []
+    for e in mentions:
+        key = (e["category"], _squash(e["text"]), bool(e.get("negated")), bool(e.get("historical")),
+               bool(e.get("family")) or e.get("experiencer") in ("family", "other"))
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
 def score_note(gold: dict[str, Any], predicted: list[dict[str, Any]], department: str | None, scores: Scores) -> None:
     scores.notes += 1
+    predicted = distinct(predicted)
     for cat in CLINICAL:
         g = [e for e in gold.get("entities", []) if e["category"] == cat]
         p = [e for e in predicted if e["category"] == cat]
@@ -180,3 +196,58 @@ def format_report(scores: Scores) -> str:
     if s["missing_outputs"]:
         lines.append(f"missing outputs     {len(s['missing_outputs'])}: {', '.join(s['missing_outputs'][:5])}")
     return "\n".join(lines)
+
+
+PHI_TYPES = ("name", "age", "sex", "address", "patient_id", "date", "phone", "fax", "rrn", "email", "organization",
+             "insurance_id", "license_number")
+_ENTITY_KEYS = {"category", "text", "negated", "historical", "uncertain", "experiencer", "dosage", "frequency", "route",
+                "duration", "value"}
+
+
+def check_gold(gold_path: Path, notes_dir: Path) -> list[str]:
+    """Problems with a gold file under the annotation guideline's format: every text an exact
+    substring of its note, known categories/PHI types/keys, no duplicate (category, text, negated,
+    historical). An empty list means the file is well-formed (it says nothing of exhaustiveness)."""
+    problems: list[str] = []
+    seen_files: set[str] = set()
+    for n, line in enumerate(gold_path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"line {n}: not JSON ({exc})")
+            continue
+        name = rec.get("file", "")
+        where = f"line {n} ({name})"
+        note_path = notes_dir / name
+        if not name or not note_path.is_file():
+            problems.append(f"{where}: no note file {note_path}")
+            continue
+        if name in seen_files:
+            problems.append(f"{where}: file listed twice")
+        seen_files.add(name)
+        text = note_path.read_text(encoding="utf-8")
+        keys: set[tuple[str, str, bool, bool, str]] = set()
+        for e in rec.get("entities", []):
+            if set(e) - _ENTITY_KEYS:
+                problems.append(f"{where}: unknown keys {sorted(set(e) - _ENTITY_KEYS)} in {e}")
+            if e.get("category") not in CLINICAL:
+                problems.append(f"{where}: unknown category in {e}")
+            if not e.get("text") or e["text"] not in text:
+                problems.append(f"{where}: text not in note: {e.get('text')!r}")
+            if e.get("text", "") != e.get("text", "").strip():
+                problems.append(f"{where}: text has surrounding spaces: {e.get('text')!r}")
+            if e.get("experiencer") not in (None, "patient", "family", "other"):
+                problems.append(f"{where}: experiencer must be family or other: {e}")
+            key = (e.get("category", ""), e.get("text", ""), bool(e.get("negated")), bool(e.get("historical")),
+                   e.get("experiencer") or "patient")
+            if key in keys:
+                problems.append(f"{where}: duplicate mention {key}")
+            keys.add(key)
+        for p in rec.get("phi", []):
+            if p.get("type") not in PHI_TYPES:
+                problems.append(f"{where}: unknown PHI type in {p}")
+            if not p.get("text") or p["text"] not in text:
+                problems.append(f"{where}: PHI text not in note: {p.get('text')!r}")
+    return problems
