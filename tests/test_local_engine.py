@@ -100,7 +100,7 @@ def test_mixed_shorthand_codes(engine: LocalKoreanEngine) -> None:
         ("이름: 김민수", "name", "김민수"), ("박지영님 들어오세요", "name", "박지영"), ("보호자 이영희", "name", "이영희"),
         ("Name: John Smith", "name", "John Smith"), ("67세 남자", "age", "67세"), ("67세 남자", "sex", "남자"),
         ("(M/45)", "sex", "M"), ("(M/45)", "age", "45"), ("연락처 010-1234-5678", "phone", "010-1234-5678"),
-        ("주민등록번호 850101-1234567", "rrn", "850101-1234567"), ("등록번호: 12345678", "id", "12345678"),
+        ("주민등록번호 850101-1234567", "rrn", "850101-1234567"), ("등록번호: 12345678", "patient_id", "12345678"),
         ("진료일: 2024-03-15", "date", "2024-03-15"), ("2024년 3월 5일 내원", "date", "2024년 3월 5일"),
         ("24.3.5 내원", "date", "24.3.5"), ("김OO님 내원", "name", "김OO"), ("이○○ 환자", "name", "이○○"),
         ("서울특별시 강남구 테헤란로 123 거주", "address", "서울특별시 강남구 테헤란로 123"),
@@ -156,8 +156,9 @@ def test_offsets_always_point_into_the_text(engine: LocalKoreanEngine) -> None:
     ("text", "category", "span", "normalized"),
     [
         ("오른쪽 아랫배를 눌러봄", "anatomy", "오른쪽 아랫배", "하복부"),
-        ("우하복부 통증 호소", "symptom", "우하복부 통증", "복통"),
-        ("무릎 통증으로 내원", "symptom", "무릎 통증", "관절통"),
+        ("우하복부 통증 호소", "symptom", "통증", "복통"),
+        ("무릎 통증으로 내원", "anatomy", "무릎", "무릎"),  # not lexicalised: the guideline splits site + complaint
+        ("무릎 통증으로 내원", "symptom", "통증", "관절통"),  # …and the complaint is normalized by its site
         ("다리가 저려요", "symptom", "다리가 저려요", "저림"),
         ("말이 어눌해요", "symptom", "말이 어눌", "구음장애"),
     ],
@@ -183,3 +184,44 @@ def test_name_before_age_is_phi() -> None:
 )
 def test_department_rules(engine: LocalKoreanEngine, text: str, department: str) -> None:
     assert engine.extract(text).fields.department == department
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "span"),
+    [
+        # Sino-Korean heads carry the category, and the nouns before them belong to the compound.
+        ("대장 내시경 시행", "test", "대장 내시경"),
+        ("피부 조직 검사 결과", "test", "피부 조직 검사"),
+        ("만성 간염으로 추적 중", "diagnosis", "만성 간염"),
+        ("복강경 담낭절제술 후 3일째", "procedure", "복강경 담낭절제술"),
+        ("화학 요법 2차 시행", "procedure", "화학 요법"),
+        ("방사선 치료 예정", "procedure", "방사선 치료"),
+        ("소변 검사상 단백뇨", "test", "소변 검사"),
+        ("갑상선 기능 검사", "test", "갑상선 기능 검사"),
+        ("우측 쇄골 골절", "diagnosis", "쇄골 골절"),
+        ("이물감 호소", "symptom", "이물감"),
+        ("진통제 복용", "medication", "진통제"),
+        # Words no list names: the head alone decides.
+        ("좌측 슬개건염 의심", "diagnosis", "슬개건염"),
+        ("혈액 검사와 요추천자술", "procedure", "요추천자술"),
+    ],
+)
+def test_word_formation_finds_compounds(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
+    ents = [(e.category.value, e.text) for e in engine.extract(text).entities]
+    assert any(c == category and span in t for c, t in ents), ents
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "추가 검사 예정",  # a bare free head is generic
+        "보통 하루 두 번",  # 보통 ends in -통 but is no symptom
+        "문제 없이 귀가",  # 문제 ends in -제
+        "결정 후 안내",  # -정 is not a runtime head
+        "활력징후 안정적",  # 안정 inside 안정적 is not 휴식
+        "호흡기내과 협진",  # 호흡 inside 호흡기내과 is not a test
+    ],
+)
+def test_word_formation_leaves_ordinary_words_alone(engine: LocalKoreanEngine, text: str) -> None:
+    clinical = [(e.category.value, e.text) for e in engine.extract(text).entities if e.category.value != "phi"]
+    assert all(t not in ("추가 검사", "검사", "보통", "문제", "결정", "안정", "호흡") for _, t in clinical), clinical

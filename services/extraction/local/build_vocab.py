@@ -17,19 +17,28 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from services.config import PROJECT_ROOT
+from services.domain import Category
+from services.extraction.local import wordform
 from services.extraction.local.resources import DATA_DIR, rows
 
 OUT = DATA_DIR / "generated"
-KCD = "kcd-codebook-auw/kcd.csv"
+KCD9 = "kcd9-master/kcd9.csv"
 ATC = "hira-drug-atc-mapping/건강보험심사평가원_ATC코드 매핑 목록_20240630.csv"
+INGREDIENTS = "hira-drug-ingredient-master/건강보험심사평가원_약가마스터_의약품주성분_20241014.csv"
 DEPT = "hira-dept-diagnosis-stats/건강보험심사평가원_병원급이상 진료과목별 상병 통계_20231231.csv"
+TEST_FEES = "hira-test-fees/tests-ch2.csv"
+FEE_ITEMS = "hira-fee-item-names/suga_translation.csv"
+OHDSI_FEES = "ohdsi-edi-suga/suga_Eng_Kor_translation.csv"
+ANATOMY = "anatomy-ko-en/anatomy.csv"
 
-# KCD chapters that are not diagnoses a note would name: symptoms (R, curated instead),
-# external causes (V–Y), factors/contact (Z), special codes (U).
-_SKIP_CHAPTERS = tuple("RVWXYZU")
+# KCD chapters a note names as a diagnosis (R is symptoms and findings, handled apart); V–Y are
+# external causes (kept only where short: 낙상), Z is factors and contacts.
+_SYMPTOM_CHAPTER = "R"
+_SKIP_CHAPTERS = ("Z",)
 # Sub-code labels that are qualifiers, not diseases (C56.0 is just "오른쪽").
-_QUALIFIERS = frozenset("오른쪽 왼쪽 양쪽 양측 편측 단일 다발 다발성 급성 만성 재발성 초기 후기 남성 여성 소아 성인 노인 임신 분만".split())
-_VAGUE = ("상세불명", "기타", "달리 분류되지 않은", "NOS", "및", ",", "의한", "동반한", "동반하지 않은", "합병증을")
+_QUALIFIERS = frozenset("오른쪽 왼쪽 양쪽 양측 편측 단일 다발 다발성 급성 만성 재발성 초기 후기 남성 여성 소아 성인 노인 임신 분만 기타 사망".split())
+_VAGUE = ("상세불명", "기타", "달리 분류", "명시된", "의한", "동반", "않은", "않는", "관련된", "인한", "따른", "제외", "이외", "포함",
+          "아닌", "분류", "합병증을", "부위", "경우", "으로서", "에서의", "병태", "증후의")
 _FORMS = (
     "필름코팅정", "서방정", "장용정", "구강붕해정", "츄어블정", "발포정", "연질캡슐", "경질캡슐", "서방캡슐", "캡슐", "정",
     "시럽", "건조시럽", "현탁액", "주사액", "주사", "주", "점안액", "점이액", "연고", "크림", "겔", "로션", "액", "산", "과립",
@@ -37,6 +46,14 @@ _FORMS = (
 )
 _SALTS = ("염산염", "황산염", "말레산염", "타르타르산염", "베실산염", "메실산염", "칼륨", "나트륨", "칼슘", "수화물", "이수화물",
           "삼수화물", "푸마르산염", "숙신산염", "브롬화수소산염", "인산염", "질산염", "아세트산염", "시트르산염")
+_EN_SALTS = ("hydrochloride", "sulfate", "sodium", "potassium", "calcium", "maleate", "besylate", "mesylate", "tartrate",
+             "fumarate", "succinate", "phosphate", "acetate", "citrate", "hydrobromide", "hemihydrate", "monohydrate",
+             "dihydrate", "trihydrate", "hydrate", "magnesium", "bromide", "chloride", "nitrate")
+# Category heads alone name nothing specific ("질환", "손상"): never a vocabulary surface by themselves.
+_GENERIC = frozenset("질환 질병 장애 증상 증후군 손상 이상 의심 병 염증성 감염 합병증 상태 소견 검사 수술 치료 요법 시술 처치".split())
+_BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|［[^］]*］|\{[^{}]*\}")
+_HANGUL_NAME = re.compile(r"[가-힣][가-힣 ]*[가-힣]")
+_EN_NAME = re.compile(r"[A-Za-z][A-Za-z' -]*[A-Za-z]")
 
 
 def _curated_surfaces() -> set[str]:
@@ -53,22 +70,169 @@ def _is_poisoning(code: str) -> bool:
     return code[0] == "T" and code[1:3].isdigit() and 36 <= int(code[1:3]) <= 65
 
 
-def kcd_terms(path: Path) -> list[tuple[str, str, str]]:
-    """(normalized, code, synonyms) for specific KCD names a clinician would write verbatim."""
-    by_name: dict[str, str] = {}
+def _unbracket(name: str) -> str:
+    prev = None
+    while prev != name:
+        prev, name = name, _BRACKETS.sub(" ", name)
+    return re.sub(r"\s+", " ", name).strip(" ,-_·")
+
+
+def korean_surfaces(name: str, max_len: int = 16) -> list[str]:
+    """The surfaces a note would write for an official Korean name: brackets and trailing ", 부위"
+    qualifiers removed, "A 및 B" split into both (sharing B's head when A has none: 복부 및 골반 통증 →
+    복부 통증, 골반 통증), vague names (상세불명, 기타…) dropped."""
+    full = re.sub(r"\s*\bNOS\b", "", _unbracket(name)).strip()
+    name = full.split(",")[0].strip()
+    if any(v in name for v in _VAGUE) or name in _QUALIFIERS:
+        return []
+    parts = [p.strip() for p in re.split(r"\s+(?:및|또는|와|과)\s+|/", name) if p.strip()]
+    if len(parts) > 1:
+        last = parts[-1].split(" ")
+        head = last[-1] if len(last) > 1 else ""
+        out: list[str] = []
+        for part in parts:
+            if wordform.head_of(part.replace(" ", "")) is None and head and not part.endswith(head):
+                part = f"{part} {head}"
+            out.append(part)
+        parts = out
+    keep = []
+    for part in parts:
+        size = len(part.replace(" ", ""))
+        if not _HANGUL_NAME.fullmatch(part) or not 2 <= size <= max_len or part in _QUALIFIERS or part in _GENERIC:
+            continue
+        # A two-syllable piece split off a longer name ("약물", "사용") is rarely a term by itself.
+        if (len(parts) > 1 or name != full) and size < 3 and wordform.head_of(part) is None:
+            continue
+        keep.append(part)
+    return keep
+
+
+def english_surface(name: str) -> str | None:
+    """'Acute watery diarrhoea', 'Pneumonia, unspecified' → 'Pneumonia'; long or vague names → None."""
+    name = _unbracket(name).split(",")[0].replace(" NOS", "").strip()
+    low = name.lower()
+    if not _EN_NAME.fullmatch(name) or len(name) < 5 or len(name.split()) > 4:
+        return None
+    if any(w in low.split() for w in ("other", "unspecified", "and", "or", "due", "with", "without", "of", "in", "by", "not")):
+        return None
+    return low
+
+
+def kcd9_terms(path: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(diagnoses, symptoms) as (normalized, code, synonyms) from the KCD-9 master file: every
+    headword with its synonym and 포함 (inclusion) rows, never its 제외 (exclusion) or note rows. The R
+    chapter (symptoms, signs, abnormal findings) becomes symptoms; the rest diagnoses."""
+    names: dict[str, str] = {}  # code -> headword surface
+    synonyms: dict[str, set[str]] = defaultdict(set)
     with path.open(encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
-            code, ko = rec["kcd"].strip(), (rec["ko"] or "").strip()
-            if not code or code.startswith(_SKIP_CHAPTERS) or _is_poisoning(code) or len(code) > 5 or not ko:
+            code = rec["질병분류코드"].strip().replace("._", ".")
+            note = rec["주석"].strip()
+            if code.startswith(("R95", "R96", "R97", "R98", "R99")):
+                continue  # death and unknown causes of mortality, not findings a note reports
+            if not code or "-" in code or note not in ("", "포함") or code.startswith(_SKIP_CHAPTERS) or _is_poisoning(code):
                 continue
-            name = re.sub(r"\s*\([^)]*\)\s*", " ", ko).strip()
-            name = re.sub(r"\s+", " ", name)
-            if name in _QUALIFIERS or any(v in name for v in _VAGUE) or not 3 <= len(name) <= 12 or not re.fullmatch(r"[가-힣 ]+", name):
+            ko = korean_surfaces(rec["한글명칭"] or "", max_len=10 if code[0] in "VWXY" else 16)
+            if code[0] in "VWXY":
+                ko = [k for k in ko if len(k) <= 4]  # 낙상, 교통사고; not the long place/activity codes
+            en = english_surface(rec["영문명칭"] or "")
+            if ko and rec["표제어"].strip() and code not in names:
+                names[code] = ko[0]
+            synonyms[code].update(ko)
+            if en and code[0] not in "VWXY":
+                synonyms[code].add(en)
+    diagnoses: dict[str, tuple[str, set[str]]] = {}
+    symptoms: dict[str, tuple[str, set[str]]] = {}
+    for code, syns in synonyms.items():
+        if not syns:
+            continue
+        normalized = names.get(code) or min((s for s in syns if not s.isascii()), key=len, default="")
+        if not normalized:
+            continue
+        target = symptoms if code.startswith(_SYMPTOM_CHAPTER) else diagnoses
+        # The shortest (most general) code keeps a normalized name shared by several codes.
+        if normalized in target and len(target[normalized][0]) <= len(code):
+            target[normalized][1].update(syns)
+            continue
+        old = target.get(normalized, ("", set()))[1]
+        target[normalized] = (code, syns | old)
+    return _rows(diagnoses), _rows(symptoms)
+
+
+def _rows(table: dict[str, tuple[str, set[str]]]) -> list[tuple[str, str, str]]:
+    out = []
+    for normalized, (code, syns) in sorted(table.items()):
+        forms: set[str] = set()
+        for s in syns | {normalized}:
+            forms |= {s} if s.isascii() else wordform.spacing_variants(s)
+        out.append((normalized, code, "|".join(sorted(forms))))
+    return out
+
+
+def _fee_parts(name: str) -> list[str]:
+    """'유기용제-[화학반응-장비측정]-(정량)_Xylene' → its named parts; each part is classified by its head."""
+    name = _unbracket(name)
+    return [p.strip() for p in re.split(r"\s*[-_:]\s*", name) if p.strip()]
+
+
+_ADMIN = ("입원료", "관리료", "진찰료", "병실", "호스피스", "가산", "등급", "전문의", "공휴", "야간", "응급", "인실", "간호", "수가", "산정")
+
+
+def procedure_and_test_terms(test_fees: Path, fee_items: list[Path]) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(tests, procedures) from HIRA's fee schedule: the test chapter's Korean and English names are
+    tests; every fee-item part is classified by its Korean head (-검사/-촬영/-내시경 → test,
+    -술/-요법/-치료/절제 → procedure); billing items (입원료, 관리료…) are skipped."""
+    tests: dict[str, set[str]] = defaultdict(set)
+    procedures: dict[str, set[str]] = defaultdict(set)
+    with test_fees.open(encoding="utf-8") as fh:
+        for rec in csv.DictReader(fh):
+            name = rec["한글명"] or ""
+            # Without a head, only the main name and the analyte after "_" name a test ("_Xylene",
+            # "프로칼시토닌-반정량"); middle parts are methods and specimens ("감각신경", "저분자").
+            analyte = name.rsplit("_", 1)[1] if "_" in name else ""
+            for i, part in enumerate(_fee_parts(name)):
+                for ko in korean_surfaces(part, max_len=14):
+                    head = wordform.head_of(ko.replace(" ", ""))
+                    if head is not None and head.category in (Category.TEST, Category.PROCEDURE) or (
+                            head is None and (i == 0 or part == analyte.strip())):
+                        tests[ko].add(ko)
+            en = english_surface((rec["영문명"] or "").split("-")[0])
+            if en and len(en) >= 6:
+                tests[en].add(en)
+    for path in fee_items:
+        with path.open(encoding="utf-8-sig") as fh:  # the OHDSI file has a BOM
+            reader = csv.reader(fh)
+            header = next(reader)
+            ko_col = 0 if "synonym" in header[0].lower() else 1  # conceptSynonym,conceptName | concept_name,concept_synonym
+            for fee in reader:
+                if len(fee) < 2 or any(a in fee[ko_col] for a in _ADMIN):
+                    continue
+                for part in _fee_parts(fee[ko_col]):
+                    for ko in korean_surfaces(part, max_len=14):
+                        head = wordform.head_of(ko.replace(" ", ""))
+                        if head is None:
+                            continue
+                        if head.category is Category.TEST:
+                            tests[ko].add(ko)
+                        elif head.category is Category.PROCEDURE:
+                            procedures[ko].add(ko)
+    return _rows({k: ("", v) for k, v in tests.items()}), _rows({k: ("", v) for k, v in procedures.items()})
+
+
+def anatomy_terms(path: Path) -> list[tuple[str, str, str]]:
+    """Korean anatomy names with their English names (lower-cased, alternatives split)."""
+    table: dict[str, set[str]] = defaultdict(set)
+    with path.open(encoding="utf-8") as fh:
+        for rec in csv.DictReader(fh):
+            ko = (rec["ko"] or "").strip()
+            if not _HANGUL_NAME.fullmatch(ko) or len(ko) < 2:
                 continue
-            # Keep the shortest (most general) code for a name.
-            if name not in by_name or len(code) < len(by_name[name]):
-                by_name[name] = code
-    return [(name, code, name) for name, code in sorted(by_name.items())]
+            table[ko].add(ko)
+            for en in re.sub(r"\(\d+\)", "", rec["en"] or "").split("/"):
+                en = en.strip().lower()
+                if _EN_NAME.fullmatch(en) and len(en) >= 4 and len(en.split()) <= 3:
+                    table[ko].add(en)
+    return _rows({k: ("", v) for k, v in table.items()})
 
 
 def _strip_salt(name: str) -> str:
@@ -78,9 +242,15 @@ def _strip_salt(name: str) -> str:
     return name
 
 
-def drug_terms(path: Path, curated: set[str]) -> list[tuple[str, str, str]]:
+def _strip_en_salt(name: str) -> str:
+    words = [w for w in name.lower().split() if w not in _EN_SALTS]
+    return " ".join(words)
+
+
+def drug_terms(path: Path, curated: set[str], ingredients: Path | None = None) -> list[tuple[str, str, str]]:
     """Brand stems and Korean ingredient names from HIRA's product list, normalised to the
-    Korean ingredient with its ATC code."""
+    Korean ingredient with its ATC code; with the ingredient master, the English generic names of
+    the same ingredients (notes write NIVOLUMAB, metformin)."""
     synonyms: dict[str, set[str]] = defaultdict(set)
     codes: dict[str, Counter[str]] = defaultdict(Counter)
     with path.open(encoding="cp949", errors="replace") as fh:
@@ -104,6 +274,15 @@ def drug_terms(path: Path, curated: set[str]) -> list[tuple[str, str, str]]:
                 synonyms[normalized].add(brand)
             if len(atc_name) >= 6 and re.fullmatch(r"[a-z][a-z \-]+", atc_name):
                 synonyms[normalized].add(atc_name)
+    if ingredients is not None:
+        by_en = {s: n for n, syns in synonyms.items() for s in syns if s.isascii()}
+        with ingredients.open(encoding="cp949", errors="replace") as fh:
+            for rec in csv.DictReader(fh):
+                en = _strip_en_salt((rec["일반명"] or "").strip())
+                if re.fullmatch(r"[a-z][a-z -]{4,40}", en) and len(en.split()) <= 3 and en not in by_en:
+                    by_en[en] = en
+                    synonyms[en].add(en)
+                    codes[en][""] += 1
     out = []
     for normalized, syns in sorted(synonyms.items()):
         keep = sorted(s for s in syns if s not in curated and len(s) >= 3)
@@ -140,13 +319,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=PROJECT_ROOT.parent / "shared" / "data")
     args = ap.parse_args(argv)
     curated = _curated_surfaces()
-    kcd = [t for t in kcd_terms(args.shared / KCD) if t[0] not in curated]
-    _write("kcd.tsv", "# GENERATED by build_vocab.py from KCD codebook (auw, MIT; KOSTAT KCD). normalized\tcode\tsynonyms", kcd)
-    drugs = drug_terms(args.shared / ATC, curated)
-    _write("drugs.tsv", "# GENERATED by build_vocab.py from HIRA ATC mapping 2024-06-30. ingredient\tATC\tsynonyms", drugs)
+    diagnoses, symptoms = kcd9_terms(args.shared / KCD9)
+    _write("kcd.tsv", "# GENERATED by build_vocab.py from the KCD-9 master file (KOSTAT, 2025-07): headwords, synonyms and "
+           "포함 rows, not 제외. normalized\tcode\tsynonyms", diagnoses)
+    _write("kcd_symptoms.tsv", "# GENERATED by build_vocab.py from the KCD-9 master file, chapter R (symptoms, signs, "
+           "abnormal findings). normalized\tcode\tsynonyms", symptoms)
+    tests, procedures = procedure_and_test_terms(args.shared / TEST_FEES, [args.shared / FEE_ITEMS, args.shared / OHDSI_FEES])
+    _write("tests.tsv", "# GENERATED by build_vocab.py from HIRA's test fees (ch. 2, Korean and English names) and fee-item "
+           "names with a test head. normalized\tkind\tsynonyms", tests)
+    _write("procedures.tsv", "# GENERATED by build_vocab.py from HIRA fee-item names (HIRA via SYNC_EDItoOmop and OHDSI "
+           "EdiToOmop, Apache-2.0) with a procedure head. normalized\tcode\tsynonyms", procedures)
+    anatomy = anatomy_terms(args.shared / ANATOMY)
+    _write("anatomy.tsv", "# GENERATED by build_vocab.py from anatomy-ko-en (soundblue, Apache-2.0). normalized\tcode\tsynonyms",
+           anatomy)
+    drugs = drug_terms(args.shared / ATC, curated, args.shared / INGREDIENTS)
+    _write("drugs.tsv", "# GENERATED by build_vocab.py from HIRA ATC mapping 2024-06-30 and the ingredient master "
+           "2024-10-14. ingredient\tATC\tsynonyms", drugs)
     depts = dept_by_code(args.shared / DEPT)
     _write("dept_kcd.tsv", "# GENERATED by build_vocab.py from HIRA dept × diagnosis stats 2023. kcd3\tdepartment", depts)
-    print(f"kcd.tsv {len(kcd)} terms, drugs.tsv {len(drugs)} ingredients, dept_kcd.tsv {len(depts)} codes → {OUT}")
+    for name, table in (("kcd", diagnoses), ("kcd_symptoms", symptoms), ("tests", tests), ("procedures", procedures),
+                        ("anatomy", anatomy), ("drugs", drugs)):
+        print(f"{name}.tsv {len(table)} terms, {sum(r[2].count('|') + 1 for r in table)} surfaces")
+    print(f"dept_kcd.tsv {len(depts)} codes → {OUT}")
     return 0
 
 

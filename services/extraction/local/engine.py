@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from dataclasses import replace
 
 from services.domain import Category, Entity, ExtractionResult
 from services.extraction.local import attributes
 from services.extraction.local.colloquial import find_colloquial
+from services.extraction.local.compounds import CompoundFinder
 from services.extraction.local.context import Assertions
 from services.extraction.local.fields import note_fields
-from services.extraction.local.lexicon import Lexicon, Match, Term
+from services.extraction.local.lexicon import Lexicon, Match
 from services.extraction.local.phi import find_phi
 from services.extraction.local.resources import rows
 from services.extraction.local.sections import SectionIndex, find_sections
+from services.extraction.local.textutil import leftmost_longest
 
 ENGINE_NAME = "local"
 _lexicon: Lexicon | None = None
@@ -41,24 +44,50 @@ class _Spans:
 
 
 _SITE_PAIN = {r[0]: r[1] for r in rows("site_pain.tsv")}
-_PAIN_AFTER = re.compile(r"\s?(?:통증|압통|동통)")
 _MEASURE_AFTER = re.compile(r"\s*[:=]?\s*\d+(?:\.\d+)?\s*(?:cm|kg|m)\b")
+_PAIN = frozenset({"통증", "압통", "동통"})
 
 
 def _site_symptoms(text: str, matches: list[Match]) -> list[Match]:
-    """'우하복부 통증', '무릎 통증': a body site followed by 통증 is one symptom mention. A site
-    followed by a measurement ('신장 174 cm' is height) is not a body site at all."""
+    """'무릎 통증': the guideline keeps the site and the complaint as two mentions; the complaint's
+    normalized term comes from the site (무릎 + 통증 → 관절통) so rankings still count one symptom. A
+    site followed by a measurement ('신장 174 cm' is height) is not a body site at all."""
     out: list[Match] = []
-    for m in matches:
+    site: Match | None = None
+    for m in _split_site_complaints(text, matches):
         if m.term.category is Category.ANATOMY:
             if _MEASURE_AFTER.match(text, m.end):
                 continue
-            pain = _PAIN_AFTER.match(text, m.end)
-            if pain:
-                normalized = _SITE_PAIN.get(m.term.normalized, "통증")
-                term = Term(text[m.begin:pain.end()], Category.SYMPTOM, normalized, None, None, None, 1, False, False)
-                out.append(Match(m.begin, pain.end(), term))
-                continue
+            site = m
+        elif site is not None and m.term.surface in _PAIN and text[site.end:m.begin] in ("", " "):
+            normalized = _SITE_PAIN.get(site.term.normalized, m.term.normalized)
+            m = Match(m.begin, m.end, replace(m.term, normalized=normalized))
+            site = None
+        else:
+            site = None
+        out.append(m)
+    return out
+
+
+_COMPLAINTS = ("통증", "불편감", "부종", "가려움", "저림", "발진", "압통", "부기")
+
+
+def _split_site_complaints(text: str, matches: list[Match]) -> list[Match]:
+    """A vocabulary symptom that is a body site plus a bare complaint ("무릎 통증" from KCD's joint-pain rows)
+    is two mentions under the guideline; lexicalised ones (흉통, 두통) have no site word to split off."""
+    out: list[Match] = []
+    for m in matches:
+        if m.term.category is Category.SYMPTOM:
+            surface = text[m.begin:m.end]
+            complaint = next((c for c in _COMPLAINTS if surface.endswith(c) and len(surface) > len(c)), None)
+            if complaint:
+                site_text = surface[: -len(complaint)].rstrip()
+                site_term = lexicon().term_for(site_text)
+                if site_term is not None and site_term.category is Category.ANATOMY:
+                    c_begin = m.end - len(complaint)
+                    out.append(Match(m.begin, m.begin + len(site_text), site_term))
+                    out.append(Match(c_begin, m.end, lexicon().term_for(complaint) or m.term))
+                    continue
         out.append(m)
     return out
 
@@ -79,6 +108,7 @@ class LocalKoreanEngine:
 
     def __init__(self, use_morphology: bool = True) -> None:
         self.lexicon = lexicon()
+        self.compounds = CompoundFinder(self.lexicon)
         self.use_morphology = use_morphology
 
     def extract(self, text: str) -> ExtractionResult:
@@ -86,7 +116,9 @@ class LocalKoreanEngine:
         index = SectionIndex(sections)
         headings = index.headings()
         heading_spans = _Spans(headings)
-        matches = [m for m in self.lexicon.find(text) if not heading_spans.hits(m.begin, m.end)]
+        # Exam labels that head a section (V/S, 신체검사) are still tests; other headings are not mentions.
+        found = leftmost_longest(self.lexicon.find(text) + self.compounds.find(text))
+        matches = [m for m in found if m.term.category is Category.TEST or not heading_spans.hits(m.begin, m.end)]
         phi_all = find_phi(text)
         # A "name" that is really a clinical term (고혈압 환자) is dropped; other PHI (dates,
         # numbers, addresses) wins over a term it overlaps.

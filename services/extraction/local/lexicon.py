@@ -12,21 +12,23 @@ from dataclasses import dataclass
 import ahocorasick
 
 from services.domain import Category
+from services.extraction.local import wordform
 from services.extraction.local.resources import rows
 from services.extraction.local.textutil import ASCII_LOWER, leftmost_longest
 
 _FILES = {
-    Category.SYMPTOM: ["symptoms.tsv"],
+    Category.SYMPTOM: ["symptoms.tsv", "generated/kcd_symptoms.tsv"],
     Category.DIAGNOSIS: ["diagnoses.tsv", "generated/kcd.tsv"],
     Category.MEDICATION: ["medications.tsv", "generated/drugs.tsv"],
-    Category.TEST: ["tests.tsv"],
-    Category.PROCEDURE: ["procedures.tsv"],
-    Category.ANATOMY: ["anatomy.tsv"],
+    Category.TEST: ["tests.tsv", "generated/tests.tsv"],
+    Category.PROCEDURE: ["procedures.tsv", "generated/procedures.tsv"],
+    Category.ANATOMY: ["anatomy.tsv", "generated/anatomy.tsv"],
 }
 _CODE_SYSTEM = {Category.DIAGNOSIS: "KCD-7", Category.MEDICATION: "ATC", Category.SYMPTOM: "KCD-7"}
 # Curated files win over generated ones for the same surface form.
 _PRIORITY = {"symptoms.tsv": 0, "diagnoses.tsv": 0, "medications.tsv": 0, "tests.tsv": 0,
-             "procedures.tsv": 0, "anatomy.tsv": 1, "generated/kcd.tsv": 2, "generated/drugs.tsv": 2}
+             "procedures.tsv": 0, "anatomy.tsv": 1, "generated/kcd_symptoms.tsv": 2, "generated/kcd.tsv": 2,
+             "generated/drugs.tsv": 2, "generated/tests.tsv": 3, "generated/procedures.tsv": 3, "generated/anatomy.tsv": 4}
 
 # Modifiers that may be written glued to a term ("급성위염", "우측무릎").
 _GLUE_PREFIXES = ("급성", "만성", "재발성", "반복성", "지속성", "간헐적", "경증", "중증", "우측", "좌측", "양측",
@@ -74,7 +76,7 @@ class Lexicon:
                     normalized, code, synonyms = row[0].strip(), row[1].strip() or None, row[2]
                     kind = None
                     if category is Category.TEST:
-                        kind, code = code, None
+                        kind, code = code or None, None
                     elif category in (Category.PROCEDURE, Category.ANATOMY):
                         code = None
                     for surface in {s.strip() for s in synonyms.split("|") if s.strip()} | {normalized}:
@@ -87,7 +89,18 @@ class Lexicon:
                         old = by_surface.get(key)
                         if old is None or term.priority < old.priority:
                             by_surface[key] = term
+        for row in rows("generic.tsv"):
+            if len(row) < 3:
+                continue
+            category = Category(row[0])
+            for surface in {s.strip() for s in row[2].split("|") if s.strip()}:
+                is_ascii = surface.isascii()
+                case_sensitive = is_ascii and len(surface) <= 4 and surface.upper() == surface
+                key = surface if case_sensitive or not is_ascii else surface.lower()
+                if key not in by_surface or by_surface[key].priority > 1:
+                    by_surface[key] = Term(surface, category, row[1], None, None, None, 1, is_ascii, case_sensitive)
         self.size = len(by_surface)
+        self._by_surface = by_surface
         grouped: dict[str, list[Term]] = {}
         for key, term in by_surface.items():
             grouped.setdefault(key.translate(ASCII_LOWER), []).append(term)
@@ -113,7 +126,15 @@ class Lexicon:
         if len(term.surface) == 1:
             # A single syllable (배, 간, 목) only as a word of its own or with a particle.
             return not _is_hangul(after) or any(text.startswith(j, end) for j in _JOSA)
+        if _is_hangul(after) and _is_hangul(text[end + 1:end + 2]):
+            # Two or more syllables glued after a term must be a particle or an ending (간염으로,
+            # 출혈되어), not the rest of another word (안정적, 호흡기내과, 폐렴구균).
+            return text.startswith(wordform.ENDINGS, end)
         return True
+
+    def term_for(self, surface: str) -> Term | None:
+        """The vocabulary term written exactly so (ASCII case folded as in matching), if any."""
+        return self._by_surface.get(surface) or self._by_surface.get(surface.lower())
 
     def find(self, text: str) -> list[Match]:
         """Longest non-overlapping matches, left to right.

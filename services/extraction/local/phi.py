@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+
+from services.extraction.local.resources import rows
 
 PhiSpan = tuple[int, int, str]
 Recognizer = Callable[[str], Iterable[PhiSpan]]
@@ -77,11 +80,17 @@ _CHART = re.compile(
     r"(?:등록번호|환자번호|차트번호|챠트번호|병록번호|진료번호|MRN|Chart\s*No\.?|Patient\s*ID|환자\s*ID|ID)"
     r"\s*[:：#]?\s*(?P<id>[A-Za-z]{0,3}-?\d[\dA-Za-z-]{3,})"
 )
+_HASH_ID = re.compile(r"(?<![\w#&])#\s?(?P<id>\d{5,12})(?!\d)")
+_INSURANCE_ID = re.compile(r"(?:보험증\s*번호|건강보험증\s*번호|증번호|보험\s*번호|가입자\s*번호|Insurance\s*(?:No\.?|ID))\s*[:：#]?\s*(?P<id>[A-Za-z0-9-]{5,20})")
+_LICENSE = re.compile(r"(?:면허\s*번호|면허번호|의사\s*면허|약사\s*면허|License\s*No\.?)\s*[:：#]?\s*(?:제\s*)?(?P<id>[A-Za-z0-9-]{3,12})\s*호?")
+_EXTENSION = re.compile(r"(?:내선|교환|ext\.?|Ext\.?)\s*[:：]?\s*(?P<ext>\d{3,5})(?!\d)")
 _DATE = re.compile(
     r"(?<!\d)(?:19|20)\d{2}\s?[-./]\s?\d{1,2}\s?[-./]\s?\d{1,2}(?!\d)\.?"
     r"|(?<![\d.])\d{2}\.(?:0?[1-9]|1[0-2])\.(?:0?[1-9]|[12]\d|3[01])(?![\d.])"
     r"|(?<!\d)(?:19|20)\d{2}\s?년\s?\d{1,2}\s?월\s?\d{1,2}\s?일"
     r"|(?<![\d.])\d{1,2}\s?월\s?\d{1,2}\s?일"
+    r"|(?<!\d)(?:19|20)\d{2}\s?년\s?\d{1,2}\s?월(?!\s?\d)"
+    r"|(?<![\d/.:])(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?![\d/])(?!\s*(?:mg|mL|ml|회|개|일|주|tab|T\b))"
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 _PROVINCES = (
@@ -138,6 +147,63 @@ def _honorific_names(text: str) -> Iterable[PhiSpan]:
             yield span[0], span[1], "name"
 
 
+_ROLES: dict[str, frozenset[str]] = {r[0]: frozenset(r[1].split()) for r in rows("phi_roles.tsv") if len(r) >= 2}
+_WORD_TOKEN = re.compile(r"[가-힣]{2,4}")
+_DEPARTMENT_WORD = re.compile(r"[가-힣]+(?:과|센터|병동|팀)$")
+
+
+def _role_names(text: str) -> Iterable[PhiSpan]:
+    """Names in running text, by the role or relation written next to them: "R2 한지수 → 당직 R1 오태민",
+    "집도의: 서정우", "딸 김선영", "정형외과 (조승현)", "송지아 간호사"."""
+    before, after = _ROLES.get("before", frozenset()), _ROLES.get("after", frozenset())
+    for m in _WORD_TOKEN.finditer(text):
+        b, e = m.span()
+        if (b > 0 and "가" <= text[b - 1] <= "힣") or (e < len(text) and "가" <= text[e] <= "힣"):
+            continue  # part of a longer word
+        name = m.group()
+        if not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or name[:2] in _NOT_NAMES or len(name) < 3 and name[0] not in _SURNAME_SET:
+            continue
+        prefix = text[max(0, b - 16):b].rstrip(" :：(/")
+        prev = prefix.split()[-1] if prefix.split() else ""
+        suffix = text[e:e + 8].lstrip(" ")
+        nxt = re.match(r"[가-힣]+|\(?[가-힣]+\)?", suffix)
+        following = nxt.group().strip("()") if nxt else ""
+        if len(name) < 3:
+            continue  # two-syllable names only with an honorific (_honorific_names): 인계, 진술 are words
+        if prev in before or following in after or (
+                text[max(0, b - 1):b] == "(" and text[e:e + 1] == ")" and _DEPARTMENT_WORD.search(prev)):
+            if not _inflected(name):
+                yield b, e, "name"
+
+
+@lru_cache(maxsize=16384)
+def _inflected(word: str) -> bool:
+    """kiwipiepy reads the word as a verb or adjective form or with a particle ("부르면", "하는데"): not a name."""
+    from services.extraction.local.colloquial import kiwi
+
+    return any(t.tag[0] in "VEJ" or t.tag in ("XSV", "XSA") for t in kiwi().tokenize(word))
+
+
+# Hospitals, clinics, insurers and employers written by name. The kind alone, or with a generic word before it
+# (대학병원, 인근 의원, 요양병원, 권역응급의료센터), names no one.
+_ORG_KINDS = ("대학교병원", "대학병원", "병원", "의원", "의료원", "의료센터", "센터", "보건소", "클리닉", "한의원", "치과", "약국",
+              "건강보험공단", "보험공단", "건강보험", "생명", "화재", "손해보험", "공단", "전자", "건설", "물산", "주식회사")
+_ORG = re.compile(rf"(?<![가-힣])(?P<prefix>[가-힣]{{1,12}}?)(?P<kind>{'|'.join(_ORG_KINDS)})(?![가-힣])|\(주\)\s?[가-힣A-Za-z]{{2,12}}")
+_GENERIC_ORG_PREFIX = frozenset(
+    "이 그 저 해당 인근 근처 타 본 모 각 전 귀 당 동네 지역 대형 큰 작은 상급 종합 상급종합 일반 전문 협력 관련 대학 개인 요양 정신"
+    " 권역응급의료 지역응급의료 응급의료 권역외상 외상 건강검진 검진 암 재활 심장 뇌졸중 외래 의료 건강 직장 지역건강 실손 일차의료"
+    " 병 의 치 한 소아 소아과 내과 외과 안과 피부과 이비인후과 산부인과 정형외과 비뇨기과 신경과 가정의학과 동물 수의".split()
+)
+
+
+def _organizations(text: str) -> Iterable[PhiSpan]:
+    for m in _ORG.finditer(text):
+        prefix = m.group("prefix")
+        if prefix is not None and (prefix in _GENERIC_ORG_PREFIX or len(prefix) < 2):
+            continue
+        yield m.start(), m.end(), "organization"
+
+
 def _regex(pattern: re.Pattern[str], phi_type: str, group: int | str = 0) -> Recognizer:
     def recognize(text: str) -> Iterable[PhiSpan]:
         for m in pattern.finditer(text):
@@ -158,7 +224,13 @@ RECOGNIZERS: dict[str, Recognizer] = {
     "name_masked": _masked_names,
     "rrn": _regex(_RRN, "rrn"),
     "phone": _regex(_PHONE, "phone"),
-    "chart_id": _regex(_CHART, "id", "id"),
+    "name_role": _role_names,
+    "organization": _organizations,
+    "chart_id": _regex(_CHART, "patient_id", "id"),
+    "hash_id": _regex(_HASH_ID, "patient_id", "id"),
+    "insurance_id": _regex(_INSURANCE_ID, "insurance_id", "id"),
+    "license": _regex(_LICENSE, "license_number", "id"),
+    "extension": _regex(_EXTENSION, "phone", "ext"),
     "email": _regex(_EMAIL, "email"),
     "address": _regex(_ADDRESS, "address"),
     "address_labelled": _regex(_LABELLED_ADDRESS, "address", "addr"),
@@ -168,7 +240,8 @@ RECOGNIZERS: dict[str, Recognizer] = {
     "sex": _regex(_SEX, "sex"),
 }
 # When spans overlap, the more specific type wins (an RRN is not a date or a phone number).
-_RANK = {"rrn": 0, "email": 1, "id": 2, "phone": 3, "address": 4, "name": 5, "date": 6, "age": 7, "sex": 8}
+_RANK = {"rrn": 0, "email": 1, "patient_id": 2, "insurance_id": 2, "license_number": 2, "phone": 3, "fax": 3, "address": 4,
+         "organization": 5, "name": 5, "date": 6, "age": 7, "sex": 8}
 
 
 def find_phi(text: str, enabled: Iterable[str] | None = None) -> list[PhiSpan]:
@@ -184,8 +257,9 @@ def find_phi(text: str, enabled: Iterable[str] | None = None) -> list[PhiSpan]:
     return sorted(chosen)
 
 
-_PLACEHOLDER = {"name": "이름", "phone": "전화", "rrn": "주민번호", "id": "등록번호", "address": "주소",
-                "date": "날짜", "age": "나이", "sex": "성별", "email": "이메일"}
+_PLACEHOLDER = {"name": "이름", "phone": "전화", "rrn": "주민번호", "patient_id": "등록번호", "address": "주소",
+                "date": "날짜", "age": "나이", "sex": "성별", "email": "이메일", "organization": "기관",
+                "insurance_id": "보험번호", "license_number": "면허번호", "fax": "팩스"}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,85 @@
+"""Whole compounds around a category head, in running text.
+
+A word whose (particle-stripped) stem ends in a head (wordform) is a mention of the head's category
+even when no vocabulary lists it (담낭절제술, 폐색전증, 진통제). Bare nouns written before it belong to
+the same compound (대장 내시경, 피부 조직 검사, 만성 간염): a dictionary term, a known modifier, or a word
+that kiwipiepy analyses as nouns only. kiwipiepy sees only those few neighbouring words, one at a time
+and cached, so morphology costs almost nothing per note.
+
+Symptoms are not extended over body sites: the guideline splits 무릎 통증 into 무릎 + 통증.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from services.domain import Category
+from services.extraction.local import wordform
+from services.extraction.local.colloquial import kiwi
+from services.extraction.local.lexicon import Lexicon, Match, Term
+from services.extraction.local.resources import rows
+
+_WORD = re.compile(r"[가-힣]+")
+_NOUN_TAGS = frozenset({"NNG", "NNP", "XR", "XSN", "XPN", "SL", "SN", "NR"})
+_MODIFIERS = frozenset(w for r in rows("compound_modifiers.tsv") for w in r[0].split())
+_NOT_IN_COMPOUND = frozenset(w for r in rows("compound_stopwords.tsv") for w in r[0].split())
+_MAX_LEFT = 3
+_OWN_MENTION = frozenset({Category.DIAGNOSIS, Category.SYMPTOM, Category.MEDICATION})
+
+@lru_cache(maxsize=65536)
+def _is_noun_word(word: str) -> bool:
+    """kiwipiepy says the whole word is nouns (and noun affixes) only: 조직, 대장, 복강경 — not 시행한, 있는."""
+    tokens = kiwi().tokenize(word)
+    return bool(tokens) and all(t.tag in _NOUN_TAGS for t in tokens)
+
+
+class CompoundFinder:
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+
+    def _noun_like(self, word: str, category: Category) -> bool:
+        if word in _NOT_IN_COMPOUND or len(word) < 2:
+            return False
+        if word in _MODIFIERS:
+            return True
+        if wordform.strip_josa(word) != word:
+            return False  # a particle ends the noun phrase: 혈액을 검사 is not one term
+        term = self.lexicon.term_for(word)
+        if term is not None:
+            # 골다공증 치료, 항응고제 치료: a disease or drug before a treatment word is its own mention,
+            # and the treatment word is generic.
+            return not (category is Category.PROCEDURE and term.category in _OWN_MENTION)
+        return _is_noun_word(word)
+
+    def find(self, text: str) -> list[Match]:
+        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        out: list[Match] = []
+        for i, (begin, _, word) in enumerate(words):
+            stem = wordform.strip_josa(word)
+            if stem in wordform.stopwords():
+                continue
+            head = wordform.head_of(stem, runtime_only=True)
+            bare = head is None and stem in wordform.FREE_HEADS
+            if bare:
+                category = wordform.FREE_HEADS[stem]
+            elif head is not None:
+                category = head.category
+            else:
+                continue
+            start = begin
+            if category is not Category.SYMPTOM:
+                j = i - 1
+                while j >= 0 and i - j <= _MAX_LEFT:
+                    b, e, prev = words[j]
+                    if text[e:start] != " " or not self._noun_like(prev, category):
+                        break
+                    start = b
+                    j -= 1
+            if bare and start == begin:
+                continue  # 검사, 치료 alone are generic words (추가 검사 예정), not mentions
+            known = self.lexicon.term_for(text[start:begin + len(stem)])
+            term = known or Term(text[start:begin + len(stem)], category, text[start:begin + len(stem)], None, None, None,
+                                 5, False, False)
+            out.append(Match(start, begin + len(stem), term))
+        return out

@@ -1,0 +1,111 @@
+"""Korean word formation: the head of a Sino-Korean compound carries its category.
+
+만성 간염, 대장 내시경, 피부 조직 검사, 복강경 담낭절제술: the last morpheme (-염, -내시경, -검사, -술)
+says what the whole names, whatever the words before it. Heads and the common words that end in one
+without naming anything (보통, 문제) are data files (``heads.tsv``, ``head_stopwords.tsv``). The same
+tables classify official names when the vocabularies are built and find unknown compounds in notes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from services.domain import Category
+from services.extraction.local.resources import rows
+
+# Particles and copula endings that follow a noun in running text, longest first.
+JOSA = tuple(sorted(
+    "이 가 은 는 을 를 의 에 에서 에게 으로 로 과 와 도 만 까지 부터 이나 나 이며 며 이고 고 이다 였다 이었다 임 으로의 로의"
+    " 에도 에는 에서는 으로는 로는 과의 와의 이라 라 이라고 라고 으로서 로서 처럼 보다 상의 상에서 쪽 쪽에 쪽으로 부위 부위에"
+    " 이었고 였고 이며 이므로 이어서 이지만 지만 이나 등 등의 등을 등이 및 이랑 랑 에서의 으로도 로도 했고 함 하였고 하였으며 했으며"
+    " 하였다 했다 하여 하고 하며 후 후에 중인 시 시행 예정".split(), key=len, reverse=True))
+
+
+# What may follow a term inside the same word: particles, copula and the endings of 하다/되다 verbs
+# made from the term (출혈되어, 절제하였고), and a few noun suffixes (통증들, 수술상).
+ENDINGS = tuple(sorted(set(JOSA) | set(
+    "이 가 은 는 을 를 의 에 도 만 와 과 로 으 이었 였 입니 이며 이고 이나 이지 인 임 이라 이면 하 했 한 할 함 해 되 됐 된 될 됨 돼"
+    " 시 성 적으로 적인 상 들 등 부터 까지 처럼 보다 에서 에게 께 께서 조차 마저 뿐 밖에 이랑 랑 로서 로써 으로써 으로서 같".split()),
+    key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class Head:
+    suffix: str
+    category: Category
+    min_stem: int
+    runtime: bool
+
+
+@cache
+def heads() -> tuple[Head, ...]:
+    out = [Head(r[0], Category(r[1]), int(r[2]), r[3] == "1") for r in rows("heads.tsv") if len(r) >= 4]
+    return tuple(sorted(out, key=lambda h: -len(h.suffix)))
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    return frozenset(w for r in rows("head_stopwords.tsv") for w in r[0].split())
+
+
+def head_of(word: str, runtime_only: bool = False) -> Head | None:
+    """The category head a single (unspaced) word ends in, if its stem is long enough."""
+    if word in stopwords():
+        return None
+    for head in heads():
+        if runtime_only and not head.runtime:
+            continue
+        if word.endswith(head.suffix) and len(word) - len(head.suffix) >= head.min_stem:
+            return head
+    return None
+
+
+def strip_josa(word: str) -> str:
+    """``간염이`` → ``간염``; leaves words without a known particle alone. Keeps at least two syllables."""
+    for josa in JOSA:
+        if word.endswith(josa) and len(word) - len(josa) >= 2:
+            return word[: -len(josa)]
+    return word
+
+
+# Heads that are words by themselves: written after a noun they make a compound (소변 검사, 화학 요법),
+# alone they are generic (추가 검사 예정) and are not mentions.
+FREE_HEADS: dict[str, Category] = {
+    "검사": Category.TEST, "촬영": Category.TEST, "내시경": Category.TEST, "초음파": Category.TEST, "생검": Category.TEST,
+    "치료": Category.PROCEDURE, "요법": Category.PROCEDURE, "수술": Category.PROCEDURE, "시술": Category.PROCEDURE,
+    "교육": Category.PROCEDURE, "조절": Category.PROCEDURE, "섭취": Category.PROCEDURE, "제한": Category.PROCEDURE,
+    "소독": Category.PROCEDURE,
+    "질환": Category.DIAGNOSIS, "증후군": Category.DIAGNOSIS, "골절": Category.DIAGNOSIS, "종양": Category.DIAGNOSIS,
+    "기능": Category.TEST,
+}
+
+_SPACE = re.compile(r"\s+")
+# Heads that are words of their own and may be written apart from their modifier: 혈액검사 ↔ 혈액 검사.
+_FREE_HEADS = ("검사", "촬영", "내시경", "초음파", "수술", "치료", "요법", "통증", "절제술", "생검", "주사",
+               "질환", "증후군", "골절", "손상", "출혈", "감염", "궤양", "결석", "종양", "부전", "경색", "장애", "마비")
+
+
+def spacing_variants(name: str) -> set[str]:
+    """The ways a name is written with and without spaces: 혈액 검사 ↔ 혈액검사, 대장내시경 ↔ 대장 내시경.
+    At most three internal boundaries are varied (eight forms)."""
+    name = _SPACE.sub(" ", name.strip())
+    tokens = name.split(" ")
+    # Split glued words before their last free head: 피부조직검사 → 피부조직 검사, 대장내시경 → 대장 내시경.
+    split: list[str] = []
+    for word in tokens:
+        for head in sorted(_FREE_HEADS, key=len):
+            if word.endswith(head) and len(word) - len(head) >= 2:
+                split += [word[: -len(head)], head]
+                break
+        else:
+            split.append(word)
+    tokens = split
+    if len(tokens) > 4:
+        return {name, name.replace(" ", "")}
+    out = set()
+    for joins in itertools.product((" ", ""), repeat=len(tokens) - 1):
+        out.add(tokens[0] + "".join(j + t for j, t in zip(joins, tokens[1:], strict=True)))
+    return out
