@@ -21,6 +21,11 @@ from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.resources import rows
 
 _WORD = re.compile(r"[가-힣]+")
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*\.?")
+_EN_SUFFIX = [(suffix, Category(r[1])) for r in rows("english_heads.tsv") if r[0] == "suffix" for suffix in r[2].split()]
+_EN_WORDS = {w: Category(r[1]) for r in rows("english_heads.tsv") if r[0] == "word" for w in r[2].split()}
+_EN_MODIFIERS = frozenset(w for r in rows("english_modifiers.tsv") for w in r[0].split())
+_EN_NOT_HEADS = frozenset("diagnosis prognosis thesis hypothesis emphasis basis dose doses diagram program programme telegram instagram".split())
 _NOUN_TAGS = frozenset({"NNG", "NNP", "XR", "XSN", "XPN", "SL", "SN", "NR"})
 _MODIFIERS = frozenset(w for r in rows("compound_modifiers.tsv") for w in r[0].split())
 _NOT_IN_COMPOUND = frozenset(w for r in rows("compound_stopwords.tsv") for w in r[0].split())
@@ -46,6 +51,8 @@ class CompoundFinder:
         if wordform.strip_josa(word) != word:
             return False  # a particle ends the noun phrase: 혈액을 검사 is not one term
         term = self.lexicon.term_for(word)
+        if term is not None and category is Category.SYMPTOM and term.category is Category.ANATOMY:
+            return False  # the guideline splits site + complaint (무릎 + 통증)
         if term is not None:
             # 골다공증 치료, 항응고제 치료: a disease or drug before a treatment word is its own mention,
             # and the treatment word is generic.
@@ -53,6 +60,44 @@ class CompoundFinder:
         return _is_noun_word(word)
 
     def find(self, text: str) -> list[Match]:
+        return self._korean(text) + self._english(text)
+
+    def _english(self, text: str) -> list[Match]:
+        """The same idea for English phrases in Korean notes: -itis/-ectomy/-scopy words and head nouns
+        (infarction, effusion, resection) with the adjectives and sites before them."""
+        words = [(m.start(), m.end(), m.group().rstrip(".")) for m in _EN_WORD.finditer(text)]
+        out: list[Match] = []
+        for i, (begin, _, word) in enumerate(words):
+            low = word.lower()
+            if len(low) < 4 or low in _EN_NOT_HEADS:
+                continue
+            category = _EN_WORDS.get(low)
+            bare = category is not None
+            if category is None:
+                category = next((c for suf, c in _EN_SUFFIX if low.endswith(suf) and len(low) - len(suf) >= 3), None)
+            if category is None:
+                known = self.lexicon.term_for(word)
+                if known is None or not known.ascii or known.category is Category.ANATOMY:
+                    continue
+                category = known.category
+            start = begin
+            j = i - 1
+            while j >= 0 and i - j <= _MAX_LEFT:
+                b, e, prev = words[j]
+                gap = text[e:start]
+                if gap.strip(". ") or len(gap) > 2 or prev.lower().rstrip(".") not in _EN_MODIFIERS:
+                    break
+                start = b
+                j -= 1
+            word_end = begin + len(word)
+            if bare and start == begin:
+                continue  # "pain", "test" alone: the vocabulary decides
+            surface = text[start:word_end]
+            term = self.lexicon.term_for(surface) or Term(surface, category, surface.lower(), None, None, None, 5, True, False)
+            out.append(Match(start, word_end, term))
+        return out
+
+    def _korean(self, text: str) -> list[Match]:
         words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
         out: list[Match] = []
         for i, (begin, _, word) in enumerate(words):
@@ -68,14 +113,13 @@ class CompoundFinder:
             else:
                 continue
             start = begin
-            if category is not Category.SYMPTOM:
-                j = i - 1
-                while j >= 0 and i - j <= _MAX_LEFT:
-                    b, e, prev = words[j]
-                    if text[e:start] != " " or not self._noun_like(prev, category):
-                        break
-                    start = b
-                    j -= 1
+            j = i - 1
+            while j >= 0 and i - j <= _MAX_LEFT:
+                b, e, prev = words[j]
+                if text[e:start] != " " or not self._noun_like(prev, category):
+                    break
+                start = b
+                j -= 1
             if bare and start == begin:
                 continue  # 검사, 치료 alone are generic words (추가 검사 예정), not mentions
             known = self.lexicon.term_for(text[start:begin + len(stem)])

@@ -103,6 +103,27 @@ def _with_laterality(text: str, m: Match) -> Match:
     return Match(side.start(), m.end, m.term) if side else m
 
 
+_LABELS = sorted({p.strip().lower() for r in rows("sections.tsv") for p in r[0].split("|") if len(p.strip()) > 1}, key=len, reverse=True)
+# A title line: an enumerated or bold section label with only glosses after it ("3) PE/V/S (Physical Exam, Vital
+# Signs)", "**Assessment**"). What it names is the section to come, not a mention.
+_TITLE_LINE = re.compile(r"^[ \t]*(?:\*\*|#{1,4}[ \t]*)?(?:\d{1,2}[).]|[IVX]{1,4}\.)?[ \t]*(?P<title>[^\n:：]{1,80}?)[ \t]*(?:\*\*)?[ \t]*[:：]?[ \t]*(?:\*\*)?[ \t]*$",
+                         re.MULTILINE)
+_GLOSS = re.compile(r"[\sA-Za-z/(),.&*가-힣-]*")
+
+
+def _title_lines(text: str) -> _Spans:
+    spans = []
+    for m in _TITLE_LINE.finditer(text):
+        title = m.group("title").strip("* ").lower()
+        label = next((lab for lab in _LABELS if title.startswith(lab)), None)
+        if label is None or not (len(title) == len(label) or not title[len(label)].isalnum()):
+            continue
+        rest = title[len(label):]
+        if _GLOSS.fullmatch(rest) and (not rest.strip() or rest.strip().startswith(("(", "/", "-"))):
+            spans.append((m.start(), m.end()))
+    return _Spans(spans)
+
+
 class LocalKoreanEngine:
     name = ENGINE_NAME
 
@@ -118,7 +139,9 @@ class LocalKoreanEngine:
         heading_spans = _Spans(headings)
         # Exam labels that head a section (V/S, 신체검사) are still tests; other headings are not mentions.
         found = leftmost_longest(self.lexicon.find(text) + self.compounds.find(text))
-        matches = [m for m in found if m.term.category is Category.TEST or not heading_spans.hits(m.begin, m.end)]
+        titles = _title_lines(text)
+        matches = [m for m in found if not titles.hits(m.begin, m.end)
+                   and (m.term.category is Category.TEST or not heading_spans.hits(m.begin, m.end))]
         phi_all = find_phi(text)
         # A "name" that is really a clinical term (고혈압 환자) is dropped; other PHI (dates,
         # numbers, addresses) wins over a term it overlaps.

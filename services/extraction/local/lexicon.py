@@ -87,9 +87,12 @@ class Lexicon:
                         term = Term(surface, category, normalized, code, _CODE_SYSTEM.get(category) if code else None,
                                     kind, prio, is_ascii, case_sensitive)
                         old = by_surface.get(key)
-                        if old is None or term.priority < old.priority:
+                        # On a tie a named disease beats the symptom chapter (섬망, 열성 경련 are both in KCD).
+                        if old is None or term.priority < old.priority or (
+                                term.priority == old.priority and category is Category.DIAGNOSIS
+                                and old.category is Category.SYMPTOM):
                             by_surface[key] = term
-        for row in rows("generic.tsv"):
+        for row in (r for name in ("generic.tsv", "abbreviations.tsv") for r in rows(name)):
             if len(row) < 3:
                 continue
             category = Category(row[0])

@@ -66,11 +66,13 @@ def _name_before(text: str, end: int, max_gap: int) -> tuple[int, int] | None:
     return begin, end
 _AGE = re.compile(
     r"(?<![\d.])(?:만\s*)?\d{1,3}\s*(?:세|살)(?![가-힣])|(?<![\w.])\d{1,3}\s*(?:yo|y/o|YO|Y/O|yrs|years old|세\b)"
+    r"|(?<![\d.])\d{1,2}0(?=대\s*(?:초반|중반|후반)?\s*(?:남성|여성|남자|여자|남|여|환자|노인)(?![가-힣]))"
     r"|(?<=나이[:：])\s*\d{1,3}|(?<=Age[:：])\s*\d{1,3}|(?<![\w/])\d{1,3}(?=\s*/\s*[MF](?![A-Za-z]))|(?<=[MF]/)\d{1,3}(?!\d)"
 )
 _SEX = re.compile(
     r"(?<=성별[:：])\s*(?:남성|여성|남자|여자|남|여|M|F)|(?<=Sex[:：])\s*(?:Male|Female|M|F)"
     r"|(?<=\d/)[MF](?![A-Za-z])|[MF](?=/\d)|(?<=세)\s*/?\s*(?:남성|여성|남자|여자|남|여)(?![가-힣]?[가-힣])"
+    r"|(?<=대\s)(?:남성|여성|남자|여자)|(?<=\d대)(?:남성|여성)"
     r"|(?<=세\s)(?:남성|여성|남자|여자)|(?<=세 )(?:남|여)(?=\s|/|,|\))|(?<![가-힣])(?:남|여)(?=\s*/\s*\d{1,3}\s*세)"
     r"|(?<![A-Za-z])(?:male|female)(?![A-Za-z])"
 )
@@ -164,14 +166,13 @@ def _role_names(text: str) -> Iterable[PhiSpan]:
         if not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or name[:2] in _NOT_NAMES or len(name) < 3 and name[0] not in _SURNAME_SET:
             continue
         prefix = text[max(0, b - 16):b].rstrip(" :：(/")
-        prev = prefix.split()[-1] if prefix.split() else ""
+        prev = prefix.split()[-1].lstrip("([{/") if prefix.split() else ""
         suffix = text[e:e + 8].lstrip(" ")
         nxt = re.match(r"[가-힣]+|\(?[가-힣]+\)?", suffix)
         following = nxt.group().strip("()") if nxt else ""
         if len(name) < 3:
             continue  # two-syllable names only with an honorific (_honorific_names): 인계, 진술 are words
-        if prev in before or following in after or (
-                text[max(0, b - 1):b] == "(" and text[e:e + 1] == ")" and _DEPARTMENT_WORD.search(prev)):
+        if prev in before or following in after or _DEPARTMENT_WORD.search(prev):
             if not _inflected(name):
                 yield b, e, "name"
 

@@ -80,6 +80,11 @@ FREE_HEADS: dict[str, Category] = {
     "소독": Category.PROCEDURE,
     "질환": Category.DIAGNOSIS, "증후군": Category.DIAGNOSIS, "골절": Category.DIAGNOSIS, "종양": Category.DIAGNOSIS,
     "기능": Category.TEST,
+    "장애": Category.DIAGNOSIS, "손상": Category.DIAGNOSIS, "부전": Category.DIAGNOSIS, "외상": Category.DIAGNOSIS,
+    "전이": Category.DIAGNOSIS, "유착": Category.DIAGNOSIS, "감염": Category.DIAGNOSIS,
+    "병변": Category.SYMPTOM, "저하": Category.SYMPTOM, "감소": Category.SYMPTOM, "증가": Category.SYMPTOM,
+    "상승": Category.SYMPTOM, "변동": Category.SYMPTOM, "이상": Category.SYMPTOM, "종대": Category.SYMPTOM,
+    "비대": Category.SYMPTOM, "곤란": Category.SYMPTOM,
 }
 
 _SPACE = re.compile(r"\s+")
