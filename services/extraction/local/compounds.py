@@ -39,6 +39,11 @@ def _is_noun_word(word: str) -> bool:
     return bool(tokens) and all(t.tag in _NOUN_TAGS for t in tokens)
 
 
+@lru_cache(maxsize=65536)
+def _english_suffix(word: str) -> Category | None:
+    return next((c for suf, c in _EN_SUFFIX if word.endswith(suf) and len(word) - len(suf) >= 3), None)
+
+
 class CompoundFinder:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
@@ -74,7 +79,7 @@ class CompoundFinder:
             category = _EN_WORDS.get(low)
             bare = category is not None
             if category is None:
-                category = next((c for suf, c in _EN_SUFFIX if low.endswith(suf) and len(low) - len(suf) >= 3), None)
+                category = _english_suffix(low)
             if category is None:
                 known = self.lexicon.term_for(word)
                 if known is None or not known.ascii or known.category is Category.ANATOMY:

@@ -14,7 +14,7 @@ import ahocorasick
 
 from services.domain import Category
 from services.extraction.local.resources import rows
-from services.extraction.local.textutil import ASCII_LOWER, leftmost_longest
+from services.extraction.local.textutil import ASCII_LOWER, ascii_lower, leftmost_longest
 
 _SENTENCE_END = re.compile(r"[.!;。](?=\s|$)|\n")
 _SECTION_ASSERTIONS = {"past_history": "historical", "family_history": "family"}
@@ -86,7 +86,7 @@ _TERM_AUTOMATON.make_automaton()
 
 def find_terminators(text: str) -> list[tuple[int, int]]:
     out = []
-    for last, (length, wordlike) in _TERM_AUTOMATON.iter(text.translate(ASCII_LOWER)):
+    for last, (length, wordlike) in _TERM_AUTOMATON.iter(ascii_lower(text)):
         begin, end = last - length + 1, last + 1
         if wordlike and ((begin and text[begin - 1].isascii() and text[begin - 1].isalpha())
                          or (end < len(text) and text[end].isascii() and text[end].isalpha())):
@@ -109,7 +109,7 @@ class CueHit:
 def find_cues(text: str) -> list[CueHit]:
     pseudo = [(m.start(), m.end()) for m in _PSEUDO.finditer(text)]
     found = []
-    for last, (length, cue) in _CUE_AUTOMATON.iter(text.translate(ASCII_LOWER)):
+    for last, (length, cue) in _CUE_AUTOMATON.iter(ascii_lower(text)):
         begin, end = last - length + 1, last + 1
         if _cue_boundary_ok(text, begin, end, cue) and not any(pb <= begin < pe for pb, pe in pseudo):
             found.append(CueHit(begin, end, cue))

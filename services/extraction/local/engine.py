@@ -103,25 +103,20 @@ def _with_laterality(text: str, m: Match) -> Match:
     return Match(side.start(), m.end, m.term) if side else m
 
 
-_LABELS = sorted({p.strip().lower() for r in rows("sections.tsv") for p in r[0].split("|") if len(p.strip()) > 1}, key=len, reverse=True)
-# A title line: an enumerated or bold section label with only glosses after it ("3) PE/V/S (Physical Exam, Vital
-# Signs)", "**Assessment**"). What it names is the section to come, not a mention.
-_TITLE_LINE = re.compile(r"^[ \t]*(?:\*\*|#{1,4}[ \t]*)?(?:\d{1,2}[).]|[IVX]{1,4}\.)?[ \t]*(?P<title>[^\n:：]{1,80}?)[ \t]*(?:\*\*)?[ \t]*[:：]?[ \t]*(?:\*\*)?[ \t]*$",
-                         re.MULTILINE)
+_LABELS = sorted({p.strip() for r in rows("sections.tsv") for p in r[0].split("|") if len(p.strip()) > 1}, key=len, reverse=True)
+# A title line: an enumerated, bold or short section label with only glosses after it ("3) PE/V/S (Physical Exam,
+# Vital Signs)", "**Assessment**"). What it names is the section to come, not a mention.
+_TITLE_LINE = re.compile(
+    r"^[ \t]*(?:\*\*|#{1,4}[ \t]*|\d{1,2}[).][ \t]*|[IVX]{1,4}\.[ \t]*)*"
+    rf"(?P<label>{'|'.join(map(re.escape, _LABELS))})(?![A-Za-z가-힣])"
+    r"(?P<rest>[ \t]*(?:[/(,&-][^\n:：]{0,70})?)[ \t]*(?:\*\*)?[ \t]*[:：]?[ \t]*(?:\*\*)?[ \t]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
 _GLOSS = re.compile(r"[\sA-Za-z/(),.&*가-힣-]*")
 
 
 def _title_lines(text: str) -> _Spans:
-    spans = []
-    for m in _TITLE_LINE.finditer(text):
-        title = m.group("title").strip("* ").lower()
-        label = next((lab for lab in _LABELS if title.startswith(lab)), None)
-        if label is None or not (len(title) == len(label) or not title[len(label)].isalnum()):
-            continue
-        rest = title[len(label):]
-        if _GLOSS.fullmatch(rest) and (not rest.strip() or rest.strip().startswith(("(", "/", "-"))):
-            spans.append((m.start(), m.end()))
-    return _Spans(spans)
+    return _Spans([(m.start(), m.end()) for m in _TITLE_LINE.finditer(text) if _GLOSS.fullmatch(m.group("rest"))])
 
 
 class LocalKoreanEngine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -112,12 +113,15 @@ def summary(
     if not present:
         return None
     scored = []
+    present.sort(key=lambda x: x.begin)
+    starts = [x.begin for x in present]
     for m in _SENT.finditer(text):
         b, e = m.span()
         for hb, he in headings:  # drop the "C.C:" label itself
             if hb <= b < he:
                 b = he
-        inside = [x for x in present if b <= x.begin and x.end <= e]
+        lo, hi = bisect_left(starts, b), bisect_left(starts, e)
+        inside = [x for x in present[lo:hi] if x.end <= e]
         if not inside:
             continue
         bonus = 2 if any(x.section in _SUMMARY_SECTIONS for x in inside) else 0

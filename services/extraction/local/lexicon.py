@@ -14,7 +14,7 @@ import ahocorasick
 from services.domain import Category
 from services.extraction.local import wordform
 from services.extraction.local.resources import rows
-from services.extraction.local.textutil import ASCII_LOWER, leftmost_longest
+from services.extraction.local.textutil import ASCII_LOWER, ascii_lower, leftmost_longest
 
 _FILES = {
     Category.SYMPTOM: ["symptoms.tsv", "generated/kcd_symptoms.tsv"],
@@ -145,7 +145,7 @@ class Lexicon:
         Aho-Corasick (C) finds every dictionary hit in one pass; Python only checks the
         boundaries of the few hits there are. ASCII-only lowering keeps offsets identical.
         """
-        lowered = text.translate(ASCII_LOWER)
+        lowered = ascii_lower(text)
         candidates: list[Match] = []
         for last, (length, terms) in self._automaton.iter(lowered):
             begin, end = last - length + 1, last + 1

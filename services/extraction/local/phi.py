@@ -138,7 +138,8 @@ def _masked_names(text: str) -> Iterable[PhiSpan]:
 def _labelled_names(text: str) -> Iterable[PhiSpan]:
     for m in _LABELLED_NAME.finditer(text):
         name = m.group("name")
-        if name not in _NOT_NAMES and not any(name.startswith(w) for w in ("환자", "보호")):
+        if name not in _NOT_NAMES and not any(name.startswith(w) for w in ("환자", "보호")) and not (
+                len(name) >= 3 and not name.isascii() and _inflected(name)):
             yield m.start("name"), m.end("name"), "name"
 
 
@@ -149,32 +150,28 @@ def _honorific_names(text: str) -> Iterable[PhiSpan]:
             yield span[0], span[1], "name"
 
 
-_ROLES: dict[str, frozenset[str]] = {r[0]: frozenset(r[1].split()) for r in rows("phi_roles.tsv") if len(r) >= 2}
-_WORD_TOKEN = re.compile(r"[가-힣]{2,4}")
-_DEPARTMENT_WORD = re.compile(r"[가-힣]+(?:과|센터|병동|팀)$")
+_ROLES: dict[str, list[str]] = {r[0]: sorted(r[1].split(), key=len, reverse=True) for r in rows("phi_roles.tsv") if len(r) >= 2}
+_ROLE_BEFORE = re.compile(
+    rf"(?<![가-힣A-Za-z0-9])(?:{'|'.join(map(re.escape, _ROLES.get('before', [])))})[ \t]*[:：(/]?[ \t]*"
+    r"(?P<name>[가-힣]{3,4})(?![가-힣])"
+    r"|[가-힣]+과[ \t]*\(?[ \t]*(?P<dname>[가-힣]{3,4})(?![가-힣])"
+)
+_ROLE_AFTER = re.compile(
+    rf"(?<![가-힣])(?P<name>[가-힣]{{3,4}})[ \t]?\(?(?:{'|'.join(map(re.escape, _ROLES.get('after', [])))})\)?(?![가-힣])"
+)
 
 
 def _role_names(text: str) -> Iterable[PhiSpan]:
     """Names in running text, by the role or relation written next to them: "R2 한지수 → 당직 R1 오태민",
-    "집도의: 서정우", "딸 김선영", "정형외과 (조승현)", "송지아 간호사"."""
-    before, after = _ROLES.get("before", frozenset()), _ROLES.get("after", frozenset())
-    for m in _WORD_TOKEN.finditer(text):
-        b, e = m.span()
-        if (b > 0 and "가" <= text[b - 1] <= "힣") or (e < len(text) and "가" <= text[e] <= "힣"):
-            continue  # part of a longer word
-        name = m.group()
-        if not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or name[:2] in _NOT_NAMES or len(name) < 3 and name[0] not in _SURNAME_SET:
-            continue
-        prefix = text[max(0, b - 16):b].rstrip(" :：(/")
-        prev = prefix.split()[-1].lstrip("([{/") if prefix.split() else ""
-        suffix = text[e:e + 8].lstrip(" ")
-        nxt = re.match(r"[가-힣]+|\(?[가-힣]+\)?", suffix)
-        following = nxt.group().strip("()") if nxt else ""
-        if len(name) < 3:
-            continue  # two-syllable names only with an honorific (_honorific_names): 인계, 진술 are words
-        if prev in before or following in after or _DEPARTMENT_WORD.search(prev):
-            if not _inflected(name):
-                yield b, e, "name"
+    "집도의: 서정우", "딸 김선영", "정형외과 (조승현)", "송지아 간호사". Two-syllable names are left to the
+    honorific recognizer (인계, 진술 are words)."""
+    for pattern in (_ROLE_BEFORE, _ROLE_AFTER):
+        for m in pattern.finditer(text):
+            group = "dname" if m.groupdict().get("dname") else "name"
+            name = m.group(group)
+            if not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or name[:2] in _NOT_NAMES or _inflected(name):
+                continue
+            yield m.start(group), m.end(group), "name"
 
 
 @lru_cache(maxsize=16384)
@@ -218,13 +215,40 @@ def _regex(pattern: re.Pattern[str], phi_type: str, group: int | str = 0) -> Rec
     return recognize
 
 
+def _windowed(pattern: re.Pattern[str], phi_type: str, trigger: str, before: int = 24, after: int = 40) -> Recognizer:
+    """A recognizer that runs its (lookbehind-heavy, so slow to scan) pattern only near a cheap trigger,
+    e.g. a digit followed by a date separator. Lookbehinds still see the text before each window."""
+    trigger_re = re.compile(trigger)
+
+    def recognize(text: str) -> Iterable[PhiSpan]:
+        seen: set[tuple[int, int]] = set()
+        windows: list[list[int]] = []
+        for t in trigger_re.finditer(text):
+            b, e = max(0, t.start() - before), min(len(text), t.end() + after)
+            if windows and b <= windows[-1][1]:
+                windows[-1][1] = max(windows[-1][1], e)
+            else:
+                windows.append([b, e])
+        for b, e in windows:
+            for m in pattern.finditer(text, b, e):
+                span = m.span()
+                raw = m.group()
+                stripped = raw.strip()
+                if stripped and span not in seen:
+                    seen.add(span)
+                    start = span[0] + len(raw) - len(raw.lstrip())
+                    yield start, start + len(stripped), phi_type
+
+    return recognize
+
+
 RECOGNIZERS: dict[str, Recognizer] = {
     "name_labelled": _labelled_names,
     "name_honorific": _honorific_names,
     "name_demographics": _names_before_demographics,
     "name_masked": _masked_names,
     "rrn": _regex(_RRN, "rrn"),
-    "phone": _regex(_PHONE, "phone"),
+    "phone": _windowed(_PHONE, "phone", r"\d{3,4}[-.\s]\d{4}|01[016789]\d{7}"),
     "name_role": _role_names,
     "organization": _organizations,
     "chart_id": _regex(_CHART, "patient_id", "id"),
@@ -232,13 +256,13 @@ RECOGNIZERS: dict[str, Recognizer] = {
     "insurance_id": _regex(_INSURANCE_ID, "insurance_id", "id"),
     "license": _regex(_LICENSE, "license_number", "id"),
     "extension": _regex(_EXTENSION, "phone", "ext"),
-    "email": _regex(_EMAIL, "email"),
+    "email": _windowed(_EMAIL, "email", r"@", before=64, after=64),
     "address": _regex(_ADDRESS, "address"),
     "address_labelled": _regex(_LABELLED_ADDRESS, "address", "addr"),
-    "address_latin": _regex(_LATIN_ADDRESS, "address"),
-    "date": _regex(_DATE, "date"),
-    "age": _regex(_AGE, "age"),
-    "sex": _regex(_SEX, "sex"),
+    "address_latin": _windowed(_LATIN_ADDRESS, "address", r"\d[\d-]*,?\s+[A-Z]", before=2, after=120),
+    "date": _windowed(_DATE, "date", r"\d\s?[-./년월]"),
+    "age": _windowed(_AGE, "age", r"세|살|[yY]/?[oO]|yrs|years|나이|Age|[MF]/|/\s*[MF]|\d0대"),
+    "sex": _windowed(_SEX, "sex", r"성별|Sex|\d\s*/\s*[MF]|[MF]\s*/\s*\d|세|\d대|[남여]\s*/|[Mm]ale|[Ff]emale"),
 }
 # When spans overlap, the more specific type wins (an RRN is not a date or a phone number).
 _RANK = {"rrn": 0, "email": 1, "patient_id": 2, "insurance_id": 2, "license_number": 2, "phone": 3, "fax": 3, "address": 4,

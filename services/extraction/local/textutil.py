@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Protocol, TypeVar
 
 # ASCII-only case folding keeps offsets identical (str.lower can change a string's length).
 ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
 
 
+_UPPER_RUN = re.compile(r"[A-Z]+")
+
+
+@lru_cache(maxsize=8)
 def ascii_lower(text: str) -> str:
-    return text.translate(ASCII_LOWER)
+    """Lower-case ASCII letters only, keeping every offset. Cached: the lexicon and the ConText cues lower the
+    same note text, and a str caches its own hash."""
+    return _UPPER_RUN.sub(lambda m: m.group().lower(), text)
 
 
 class _Span(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from services.domain import Category
 from services.extraction.local.resources import rows
@@ -51,23 +51,35 @@ def stopwords() -> frozenset[str]:
     return frozenset(w for r in rows("head_stopwords.tsv") for w in r[0].split())
 
 
+@cache
+def _heads_by_suffix(runtime_only: bool) -> tuple[dict[str, Head], int]:
+    table = {h.suffix: h for h in reversed(heads()) if h.runtime or not runtime_only}
+    return table, max(map(len, table), default=0)
+
+
+@lru_cache(maxsize=200_000)
 def head_of(word: str, runtime_only: bool = False) -> Head | None:
-    """The category head a single (unspaced) word ends in, if its stem is long enough."""
+    """The category head a single (unspaced) word ends in, if its stem is long enough (longest head first)."""
     if word in stopwords():
         return None
-    for head in heads():
-        if runtime_only and not head.runtime:
-            continue
-        if word.endswith(head.suffix) and len(word) - len(head.suffix) >= head.min_stem:
+    table, longest = _heads_by_suffix(runtime_only)
+    for size in range(min(longest, len(word)), 0, -1):
+        head = table.get(word[-size:])
+        if head is not None and len(word) - size >= head.min_stem:
             return head
     return None
 
 
+_JOSA_SET = frozenset(JOSA)
+_JOSA_LONGEST = max(map(len, JOSA))
+
+
+@lru_cache(maxsize=200_000)
 def strip_josa(word: str) -> str:
     """``간염이`` → ``간염``; leaves words without a known particle alone. Keeps at least two syllables."""
-    for josa in JOSA:
-        if word.endswith(josa) and len(word) - len(josa) >= 2:
-            return word[: -len(josa)]
+    for size in range(min(_JOSA_LONGEST, len(word) - 2), 0, -1):
+        if word[-size:] in _JOSA_SET:
+            return word[:-size]
     return word
 
 
