@@ -105,7 +105,7 @@ def distinct(mentions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for e in mentions:
         key = (e["category"], _squash(e["text"]), bool(e.get("negated")), bool(e.get("historical")),
-               bool(e.get("family")) or e.get("experiencer") in ("family", "other"))
+               bool(e.get("family")) or (e.get("experiencer") or e.get("attributes", {}).get("experiencer")) in ("family", "other"))
         if key not in seen:
             seen.add(key)
             out.append(e)

@@ -225,3 +225,61 @@ def test_word_formation_finds_compounds(engine: LocalKoreanEngine, text: str, ca
 def test_word_formation_leaves_ordinary_words_alone(engine: LocalKoreanEngine, text: str) -> None:
     clinical = [(e.category.value, e.text) for e in engine.extract(text).entities if e.category.value != "phi"]
     assert all(t not in ("추가 검사", "검사", "보통", "문제", "결정", "안정", "호흡") for _, t in clinical), clinical
+
+
+@pytest.mark.parametrize(
+    ("text", "term", "experiencer"),
+    [
+        ("가족력: 모 - 유방암, 부 - 고혈압", "유방암", "family"),
+        ("어머니가 대장암으로 돌아가심.", "대장암", "family"),
+        # A daughter calling about her mother: the mother is the patient.
+        ("보호자(딸)와 통화. 어머니가 오늘 아침부터 두통 있다고 함.", "두통", "patient"),
+        ("딸이 전화함. 아버지가 어제부터 기침 심하다고 함.", "기침", "patient"),
+        ("같은 반 친구도 기침, 발열 있었음.", "발열", "other"),
+        ("직장 동료가 인플루엔자 진단받음.", "인플루엔자", "other"),
+        ("3일 전부터 기침, 발열.", "발열", "patient"),
+    ],
+)
+def test_experiencer(engine: LocalKoreanEngine, text: str, term: str, experiencer: str) -> None:
+    ent = next(e for e in engine.extract(text).entities if e.text == term)
+    found = "family" if ent.family else ent.attributes.get("experiencer", "patient")
+    assert found == experiencer
+
+
+@pytest.mark.parametrize(
+    ("text", "phi_type", "value"),
+    [
+        ("인계: R2 한지수 → 당직 R1 오태민", "name", "오태민"),
+        ("집도의: 서정우   제1조수: 임하늘 (전임의)", "name", "임하늘"),
+        ("보호자: 모 최서연 (010-7781-3306)", "name", "최서연"),
+        ("의뢰과: 정형외과 (조승현) → 회신과", "name", "조승현"),
+        ("Triage RN 송지아 / 초진 응급의학과 김태윤", "name", "김태윤"),
+        ("세종중앙병원 심장혈관흉부외과", "organization", "세종중앙병원"),
+        ("보험: 국민건강보험", "organization", "국민건강보험"),
+        ("(주)한빛전자 생산직", "organization", "(주)한빛전자"),
+        ("■ 712-3 윤복례 (F/79) #20481177", "patient_id", "20481177"),
+        ("건강보험증번호: 5-1234567890", "insurance_id", "5-1234567890"),
+        ("의사 면허번호 제12345호", "license_number", "12345"),
+        ("문의: 의국 내선 5732.", "phone", "5732"),
+        ("Brain CT (7/20): 급성 병변 없음", "date", "7/20"),
+        ("2023년 3월부터 복용", "date", "2023년 3월"),
+        ("70대 남성 환자", "age", "70"),
+        ("70대 남성 환자", "sex", "남성"),
+    ],
+)
+def test_phi_in_running_text(text: str, phi_type: str, value: str) -> None:
+    assert (phi_type, value) in [(t, text[b:e]) for b, e, t in find_phi(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "대학병원 진료 권유",  # the kind of institution alone names no one
+        "인근 의원에서 처방받음",
+        "당직 인계 사항",  # 인계 is a word, not a name after 당직
+        "이름 부르면 눈 뜨고",  # a verb after 이름
+        "혈압 120/80, BMI 23",  # not a month/day date
+    ],
+)
+def test_phi_leaves_ordinary_text_alone(text: str) -> None:
+    assert [(t, text[b:e]) for b, e, t in find_phi(text) if t in ("name", "organization", "date")] == []

@@ -116,6 +116,18 @@ def find_cues(text: str) -> list[CueHit]:
     return leftmost_longest(found)
 
 
+_PROXIES = [(re.compile(r[0]), frozenset(r[1].split())) for r in rows("proxy_callers.tsv") if len(r) >= 2]
+
+
+def _patient_relations(text: str) -> frozenset[str]:
+    """Relation words that name the patient in this note because a relative speaks for them."""
+    out: set[str] = set()
+    for pattern, words in _PROXIES:
+        if pattern.search(text):
+            out |= words
+    return frozenset(out)
+
+
 class Assertions:
     """Computes assertion flags for spans of one text.
 
@@ -125,7 +137,10 @@ class Assertions:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.cues = find_cues(text)
+        patient = _patient_relations(text)
+        # The experiencer follows who the finding belongs to: a daughter calling about her mother's symptoms
+        # makes the mother the patient, so 어머니 is no family cue in that note.
+        self.cues = [h for h in find_cues(text) if not (h.cue.assertion == "family" and h.cue.text in patient)]
         self.terminators = find_terminators(text)
         self._term_starts = [t[0] for t in self.terminators]
         ends = [m.end() for m in _SENTENCE_END.finditer(text)]
@@ -152,7 +167,7 @@ class Assertions:
         return False
 
     def flags(self, begin: int, end: int, category: Category, section: str | None) -> dict[str, bool]:
-        out = {"negated": False, "uncertain": False, "historical": False, "family": False}
+        out = {"negated": False, "uncertain": False, "historical": False, "family": False, "other": False}
         if category is Category.PHI:
             return out
         text = self.text

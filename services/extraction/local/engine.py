@@ -165,10 +165,13 @@ class LocalKoreanEngine:
             section = index.at(c.begin)
             flags = assertions.flags(c.begin, c.end, Category.SYMPTOM, section)
             flags["negated"] = flags["negated"] or c.negated
+            attrs = {"form": "colloquial"}
+            if flags.pop("other"):
+                attrs["experiencer"] = "other"
             entities.append(Entity(
                 category=Category.SYMPTOM, text=text[c.begin:c.end], begin=c.begin, end=c.end,
                 normalized=c.normalized, section=section, score=0.8, engine=ENGINE_NAME,
-                attributes={"form": "colloquial"}, **flags,
+                attributes=attrs, **flags,
             ))
         for b, e, phi_type in phi:
             entities.append(Entity(
@@ -193,6 +196,8 @@ class LocalKoreanEngine:
         flags = assertions.flags(m.begin, m.end, term.category, section)
         if term.category is Category.TEST and attrs.get("result") in ("(-)", "음성", "negative"):
             flags["negated"] = False  # a negative result is a test that was done
+        if flags.pop("other"):
+            attrs["experiencer"] = "other"  # a sick contact's finding, not the patient's nor family history
         return Entity(
             category=term.category, text=text[m.begin:m.end], begin=m.begin, end=m.end, section=section,
             attributes=attrs, normalized=term.normalized, code=term.code, code_system=term.code_system,
