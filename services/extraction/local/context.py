@@ -18,6 +18,8 @@ from services.extraction.local.textutil import ASCII_LOWER, ascii_lower, leftmos
 
 _SENTENCE_END = re.compile(r"[.!;。](?=\s|$)|\n")
 _SECTION_ASSERTIONS = {"past_history": "historical", "family_history": "family"}
+# A drug, test or body site under a past-history heading is today's too (metformin still taken).
+_SECTION_CATEGORIES = frozenset({Category.SYMPTOM, Category.DIAGNOSIS, Category.PROCEDURE})
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,6 @@ class Assertions:
             elif cue.direction == "forward" and hit.end <= begin:
                 if cue.scope == "line" or not self._blocked(hit.end, begin):
                     out[cue.assertion] = True
-        if section in _SECTION_ASSERTIONS:
+        if section in _SECTION_ASSERTIONS and category in _SECTION_CATEGORIES:
             out[_SECTION_ASSERTIONS[section]] = True
         return out

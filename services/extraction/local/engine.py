@@ -69,6 +69,7 @@ def _site_symptoms(text: str, matches: list[Match]) -> list[Match]:
     return out
 
 
+_NORMAL_RESULTS = frozenset({"정상", "의식 명료"})
 _COMPLAINTS = ("통증", "불편감", "부종", "가려움", "저림", "발진", "압통", "부기")
 
 
@@ -198,6 +199,8 @@ class LocalKoreanEngine:
             flags["negated"] = False  # a negative result is a test that was done
         if flags.pop("other"):
             attrs["experiencer"] = "other"  # a sick contact's finding, not the patient's nor family history
+        if term.normalized in _NORMAL_RESULTS:
+            flags["negated"] = True  # a normal result is a negated finding (정상 범위, 의식 명료)
         return Entity(
             category=term.category, text=text[m.begin:m.end], begin=m.begin, end=m.end, section=section,
             attributes=attrs, normalized=term.normalized, code=term.code, code_system=term.code_system,
