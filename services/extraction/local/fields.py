@@ -15,7 +15,9 @@ _DATE_LABEL = re.compile(
     r"(?:진료일|내원일|방문일|검사일|촬영일|판독일|작성일|기록일|입원일|수진일|일자|날짜|Date of visit|Visit date|Exam date|Date)\s*[:：]?\s*$",
     re.IGNORECASE,
 )
-_DEPT_LABEL = re.compile(r"(?:진료과|의뢰과|진료 과|담당과|Department|Dept\.?)\s*[:：]\s*(?P<dept>[가-힣A-Za-z]+)")
+# A consult reply belongs to the department that answers it; otherwise the labelled one.
+_DEPT_LABELS = (re.compile(r"(?:회신과|회신 과)\s*[:：]\s*(?P<dept>[가-힣]+과)"),
+                re.compile(r"(?:진료과|진료 과|처방과|담당과|소속과|의뢰과|Department|Dept\.?)\s*[:：]\s*(?P<dept>[가-힣A-Za-z]+)"))
 _DEPT_TERMS: dict[str, list[tuple[str, float]]] = defaultdict(list)
 for _term, _dept, _w in rows("departments.tsv"):
     _DEPT_TERMS[_term].append((_dept, float(_w)))
@@ -75,13 +77,24 @@ def sex(text: str, phi: list[PhiSpan]) -> str | None:
 _DEPT_CUES = [(r[0], r[1]) for r in rows("department_cues.tsv")]
 
 
+_DEPT_NAMES = sorted({r[1] for r in rows("departments.tsv")} | {r[1] for r in rows("generated/dept_kcd.tsv")}
+                    | {"응급의학과", "영상의학과", "심장혈관흉부외과", "흉부외과", "마취통증의학과"}, key=len, reverse=True)
+_DEPT_IN_HEADER = re.compile(rf"(?<![가-힣])(?P<dept>{'|'.join(map(re.escape, _DEPT_NAMES))})(?![가-힣])")
+
+
 def department(text: str, entities: list[Entity], age: int | None = None) -> str | None:
-    m = _DEPT_LABEL.search(text)
-    if m:
-        return m.group("dept")
+    for label in _DEPT_LABELS:
+        m = label.search(text)
+        if m:
+            return m.group("dept")
     for word, dept in _DEPT_CUES:
         if word in text:
             return dept
+    # A department named in the note's header lines ("세종중앙병원 심장혈관흉부외과", "7층 신경과 병동").
+    header = "\n".join(text.lstrip().split("\n")[:3])
+    m = _DEPT_IN_HEADER.search(header)
+    if m:
+        return m.group("dept")
     if age is not None and age < 15:
         return "소아청소년과"  # children are seen in paediatrics whatever the complaint
     scores: dict[str, float] = defaultdict(float)
