@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from services.evaluate import Scores, mention_match, score_note
+from services.evaluate import Scores, check_gold, load_gold, mention_match, score_note
 
 
 @pytest.mark.parametrize(
@@ -36,3 +38,35 @@ def test_score_counts_category_negation_and_phi() -> None:
     assert summary["per_category"]["diagnosis"]["precision"] == 0.0
     assert summary["negation_accuracy"] == 0.5
     assert summary["phi_recall"] == 1.0 and summary["department_accuracy"] == 1.0
+
+
+def test_repeated_predictions_count_once_as_the_guideline_lists_them() -> None:
+    """The guideline lists a mention once per distinct text and status; an engine that finds 두통 three
+    times found one mention, and a negated 두통 elsewhere is a second one."""
+    gold = {"file": "f", "entities": [{"category": "symptom", "text": "두통", "negated": False},
+                                      {"category": "symptom", "text": "두통", "negated": True}], "phi": []}
+    pred = [{"category": "symptom", "text": "두통", "negated": False}] * 3 + [
+        {"category": "symptom", "text": "두 통", "negated": True}]
+    s = Scores()
+    score_note(gold, pred, None, s)
+    assert (s.tp["symptom"], s.fp["symptom"], s.fn["symptom"]) == (2, 0, 0)
+    assert s.negation_correct == 2
+
+
+def test_every_committed_gold_set_is_well_formed() -> None:
+    """Gold files are data the README's figures rest on: every text is in its note, no duplicates."""
+    root = Path(__file__).resolve().parent.parent / "sample_data"
+    for gold, notes in (("dev.jsonl", "notes"), ("blind_dev.jsonl", "blind/dev"), ("blind_test.jsonl", "blind/test")):
+        assert check_gold(root / "gold" / gold, root / notes) == [], gold
+        assert len(load_gold(root / "gold" / gold)) >= 20
+
+
+def test_check_gold_reports_text_not_in_note(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("두통 호소", encoding="utf-8")
+    gold = tmp_path / "g.jsonl"
+    gold.write_text('{"file": "a.txt", "entities": [{"category": "symptom", "text": "복통"},'
+                    ' {"category": "symptom", "text": "두통"}, {"category": "symptom", "text": "두통"}], "phi": []}\n',
+                    encoding="utf-8")
+    problems = check_gold(gold, tmp_path)
+    assert any("not in note" in p and "복통" in p for p in problems)
+    assert any("duplicate" in p for p in problems)

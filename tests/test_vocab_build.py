@@ -95,3 +95,16 @@ def test_department_by_most_patients(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert dept_by_code(path) == [("I10", "내과")]
+
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is not beside the project")
+def test_build_vocab_is_repeatable_from_shared(tmp_path: Path) -> None:
+    """The committed vocabularies are exactly what build-vocab makes from ../shared/data today."""
+    from services.extraction.local.build_vocab import OUT, main
+
+    assert main(["--shared", str(SHARED), "--out", str(tmp_path)]) == 0
+    for committed in sorted(OUT.glob("*.tsv")):
+        assert (tmp_path / committed.name).read_text(encoding="utf-8") == committed.read_text(encoding="utf-8"), committed.name

@@ -8,7 +8,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import replace
 
 from services.domain import Category, Entity, ExtractionResult
-from services.extraction.local import attributes
+from services.extraction.local import attributes, wordform
 from services.extraction.local.colloquial import find_colloquial
 from services.extraction.local.compounds import CompoundFinder
 from services.extraction.local.context import Assertions
@@ -67,6 +67,18 @@ def _site_symptoms(text: str, matches: list[Match]) -> list[Match]:
             site = None
         out.append(m)
     return out
+
+
+_SALT_AFTER = re.compile(
+    rf"(?:[ \t]?(?:{'|'.join(sorted(wordform.SALTS_KO, key=len, reverse=True))})|[ \t]+(?i:{'|'.join(wordform.SALTS_EN)}|HCl))+(?![A-Za-z가-힣])")
+
+
+def _with_salt(text: str, m: Match) -> Match:
+    """'TAMSULOSIN HYDROCHLORIDE': the salt belongs to the drug's mention."""
+    if m.term.category is not Category.MEDICATION:
+        return m
+    salt = _SALT_AFTER.match(text, m.end)
+    return Match(m.begin, salt.end(), m.term) if salt else m
 
 
 _NORMAL_RESULTS = frozenset({"정상", "의식 명료"})
@@ -156,7 +168,7 @@ class LocalKoreanEngine:
             if not (m.term.category is Category.ANATOMY and colloquial_spans.hits(m.begin, m.end))
         ]
 
-        matches = _site_symptoms(text, [_with_laterality(text, m) for m in matches])
+        matches = _site_symptoms(text, [_with_salt(text, _with_laterality(text, m)) for m in matches])
         assertions = Assertions(text)
         entities: list[Entity] = []
         med_starts = sorted(m.begin for m in matches if m.term.category is Category.MEDICATION)

@@ -32,6 +32,15 @@ ENDINGS = tuple(sorted(set(JOSA) | set(
     key=len, reverse=True))
 
 
+# Salt and hydrate words that follow a drug's name (TAMSULOSIN HYDROCHLORIDE, 암로디핀베실산염): the vocabulary
+# keeps the ingredient, the engine extends a drug mention over them.
+SALTS_KO = ("염산염", "황산염", "말레산염", "타르타르산염", "베실산염", "메실산염", "칼륨", "나트륨", "칼슘", "수화물", "이수화물",
+          "삼수화물", "푸마르산염", "숙신산염", "브롬화수소산염", "인산염", "질산염", "아세트산염", "시트르산염")
+SALTS_EN = ("hydrochloride", "sulfate", "sodium", "potassium", "calcium", "maleate", "besylate", "mesylate", "tartrate",
+             "fumarate", "succinate", "phosphate", "acetate", "citrate", "hydrobromide", "hemihydrate", "monohydrate",
+             "dihydrate", "trihydrate", "hydrate", "magnesium", "bromide", "chloride", "nitrate", "anhydrous")
+
+
 @dataclass(frozen=True)
 class Head:
     suffix: str
