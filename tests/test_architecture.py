@@ -6,6 +6,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 from services.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,3 +41,19 @@ def test_readme_has_exactly_the_two_commands_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "bash scripts/test.sh" in readme and "bash scripts/test.sh" in ci
     assert "bash scripts/run.sh" in readme
+
+
+def test_readme_commands_point_at_files_and_subcommands_that_exist() -> None:
+    """Every `python X.py` / `bash X.sh` path and every `python -m services CMD` in the README is real."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for path in set(re.findall(r"(?:python|bash) ((?:benchmarks|scripts)/[\w/]+\.(?:py|sh))", readme)):
+        assert (ROOT / path).is_file(), path
+    from services.__main__ import main
+
+    for command in set(re.findall(r"python -m services ([a-z-]+)", readme)):
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--help"])
+        assert exit_info.value.code == 0, command
+    assert (ROOT / "benchmarks" / "results" / "first_measurement.md").is_file()
