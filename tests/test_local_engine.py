@@ -283,3 +283,24 @@ def test_phi_in_running_text(text: str, phi_type: str, value: str) -> None:
 )
 def test_phi_leaves_ordinary_text_alone(text: str) -> None:
     assert [(t, text[b:e]) for b, e, t in find_phi(text) if t in ("name", "organization", "date")] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "negated"),
+    [
+        ("뒷목이 뻐근함.", "뒷목이 뻐근함", False),  # body part + complaint predicate (nominal ending)
+        ("손목이 저리고 붓고.", "손목이 저리고", False),
+        ("폐음 깨끗함.", "폐음 깨끗함", True),  # a normal result is a negated finding
+        ("복부는 부드럽고 압통 없음.", "복부는 부드럽고", True),
+    ],
+)
+def test_site_and_predicate_phrases(engine: LocalKoreanEngine, text: str, span: str, negated: bool) -> None:
+    ents = engine.extract(text).entities
+    assert ("symptom", span, negated) in [(e.category.value, e.text, e.negated) for e in ents]
+    site = span.split()[0].rstrip("이가은는")
+    assert any(e.category.value in ("anatomy", "test") and e.text == site for e in ents)  # the site stays tagged
+
+
+def test_english_procedure_takes_its_site(engine: LocalKoreanEngine) -> None:
+    ents = [(e.category.value, e.text) for e in engine.extract("VATS Rt. upper lobectomy with LN dissection").entities]
+    assert ("procedure", "LN dissection") in ents and any(c == "procedure" and "lobectomy" in t for c, t in ents)

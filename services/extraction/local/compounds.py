@@ -55,6 +55,8 @@ class CompoundFinder:
             return True
         if wordform.strip_josa(word) != word:
             return False  # a particle ends the noun phrase: 혈액을 검사 is not one term
+        if wordform.FREE_HEADS.get(word, category) is not category:
+            return False  # 섬유 섭취 | 증가: a head of another category closes its own compound
         term = self.lexicon.term_for(word)
         if term is not None and category is Category.SYMPTOM and term.category is Category.ANATOMY:
             return False  # the guideline splits site + complaint (무릎 + 통증)
@@ -90,7 +92,9 @@ class CompoundFinder:
             while j >= 0 and i - j <= _MAX_LEFT:
                 b, e, prev = words[j]
                 gap = text[e:start]
-                if gap.strip(". ") or len(gap) > 2 or prev.lower().rstrip(".") not in _EN_MODIFIERS:
+                site = self.lexicon.term_for(prev)
+                if gap.strip(". ") or len(gap) > 2 or not (
+                        prev.lower().rstrip(".") in _EN_MODIFIERS or (site is not None and site.category is Category.ANATOMY)):
                     break
                 start = b
                 j -= 1

@@ -9,11 +9,11 @@ from dataclasses import replace
 
 from services.domain import Category, Entity, ExtractionResult
 from services.extraction.local import attributes, wordform
-from services.extraction.local.colloquial import find_colloquial
+from services.extraction.local.colloquial import _compose, _jamo, _surfaces, find_colloquial
 from services.extraction.local.compounds import CompoundFinder
 from services.extraction.local.context import Assertions
 from services.extraction.local.fields import note_fields
-from services.extraction.local.lexicon import Lexicon, Match
+from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.phi import find_phi
 from services.extraction.local.resources import rows
 from services.extraction.local.sections import SectionIndex, find_sections
@@ -79,6 +79,40 @@ def _with_salt(text: str, m: Match) -> Match:
         return m
     salt = _SALT_AFTER.match(text, m.end)
     return Match(m.begin, salt.end(), m.term) if salt else m
+
+
+_PRED_ROWS = {r[0]: r[1].split() for r in rows("site_predicates.tsv") if len(r) >= 2}
+def _predicate_forms(stem: str) -> set[str]:
+    """Conjugated prefixes plus the nominal form notes end findings with (뻐근하 → 뻐근함, 저리 → 저림)."""
+    forms = _surfaces(stem)
+    j = _jamo(stem[-1])
+    if j is not None and j[2] == 0:
+        forms.add(stem[:-1] + _compose(j[0], j[1], 16))
+    return forms
+
+
+_PRED_FORMS = {kind: sorted({f for stem in stems for f in _predicate_forms(stem)}, key=len, reverse=True)
+               for kind, stems in _PRED_ROWS.items()}
+_PREDICATE = re.compile(
+    r"(?:이|가|은|는|도|에|의)?[ \t]{0,2}(?:(?P<normal>" + "|".join(map(re.escape, _PRED_FORMS.get("normal", [])))
+    + r")|(?P<complaint>" + "|".join(map(re.escape, _PRED_FORMS.get("complaint", []))) + r"))[가-힣]*")
+_SITE_PRED = Term("", Category.SYMPTOM, "", None, None, None, 1, False, False)
+
+
+def site_predicates(text: str, matches: list[Match]) -> list[Match]:
+    """A body site (or an exam such as 폐음) followed by a complaint or normal-result predicate is one
+    symptom phrase: "뒷목이 뻐근함", "편도가 부었네요", "폐음 깨끗함" (negated: a normal result)."""
+    out: list[Match] = []
+    for m in matches:
+        if m.term.category not in (Category.ANATOMY, Category.TEST):
+            continue
+        p = _PREDICATE.match(text, m.end)
+        if p is None or (m.term.category is Category.TEST and p.group("normal") is None):
+            continue
+        normal = p.group("normal") is not None
+        normalized = "정상" if normal else _SITE_PAIN.get(m.term.normalized, f"{m.term.normalized} 증상")
+        out.append(Match(m.begin, p.end(), replace(_SITE_PRED, surface=text[m.begin:p.end()], normalized=normalized)))
+    return out
 
 
 _NORMAL_RESULTS = frozenset({"정상", "의식 명료"})
@@ -161,12 +195,13 @@ class LocalKoreanEngine:
         colloquial = find_colloquial(text) if self.use_morphology else []
         symptom_spans = _Spans([(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM])
         colloquial = [c for c in colloquial if not symptom_spans.hits(c.begin, c.end)]
+        # The body word inside a colloquial symptom ("머리가 아파요") stays tagged as anatomy too (guideline).
         colloquial_spans = _Spans([(c.begin, c.end) for c in colloquial])
-        # Body words inside a colloquial symptom ("머리가 아파요") belong to the symptom.
-        matches = [
-            m for m in matches
-            if not (m.term.category is Category.ANATOMY and colloquial_spans.hits(m.begin, m.end))
-        ]
+        taken = _Spans([(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM]
+                       + [(c.begin, c.end) for c in colloquial])
+        matches += [p for p in site_predicates(text, matches) if not taken.hits(p.begin, p.end)
+                    and not colloquial_spans.hits(p.begin, p.end)]
+        matches.sort(key=lambda m: (m.begin, m.end))
 
         matches = _site_symptoms(text, [_with_salt(text, _with_laterality(text, m)) for m in matches])
         assertions = Assertions(text)
