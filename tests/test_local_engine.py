@@ -265,6 +265,10 @@ def test_experiencer(engine: LocalKoreanEngine, text: str, term: str, experience
         ("2023년 3월부터 복용", "date", "2023년 3월"),
         ("70대 남성 환자", "age", "70"),
         ("70대 남성 환자", "sex", "남성"),
+        ("환자: 신동기 (남, 72세)", "sex", "남"),
+        ("환자: 이하준 / M / 2세", "sex", "M"),
+        ("48세 M", "sex", "M"),
+        ("보호자: 어머니 이수정, 연락처", "name", "이수정"),  # a relation word after a role word
     ],
 )
 def test_phi_in_running_text(text: str, phi_type: str, value: str) -> None:

@@ -55,8 +55,9 @@ class CompoundFinder:
             return True
         if wordform.strip_josa(word) != word:
             return False  # a particle ends the noun phrase: 혈액을 검사 is not one term
-        if wordform.FREE_HEADS.get(word, category) is not category:
-            return False  # 섬유 섭취 | 증가: a head of another category closes its own compound
+        other = wordform.FREE_HEADS.get(word, category)
+        if other is not category and Category.PROCEDURE in (other, category):
+            return False  # 섬유 섭취 | 증가: a treatment word closes its own compound (기능 장애 stays one)
         term = self.lexicon.term_for(word)
         if term is not None and category is Category.SYMPTOM and term.category is Category.ANATOMY:
             return False  # the guideline splits site + complaint (무릎 + 통증)

@@ -73,6 +73,7 @@ _SEX = re.compile(
     r"(?<=성별[:：])\s*(?:남성|여성|남자|여자|남|여|M|F)|(?<=Sex[:：])\s*(?:Male|Female|M|F)"
     r"|(?<=\d/)[MF](?![A-Za-z])|[MF](?=/\d)|(?<=세)\s*/?\s*(?:남성|여성|남자|여자|남|여)(?![가-힣]?[가-힣])"
     r"|(?<=대\s)(?:남성|여성|남자|여자)|(?<=\d대)(?:남성|여성)"
+    r"|(?<=\d세\s)[MF](?![A-Za-z])|(?<![A-Za-z])[MF](?=\s*/\s*\d{1,3}\s*세)|(?<=\()[남여](?=\s*[,/]\s*\d{1,3}\s*세)"
     r"|(?<=세\s)(?:남성|여성|남자|여자)|(?<=세 )(?:남|여)(?=\s|/|,|\))|(?<![가-힣])(?:남|여)(?=\s*/\s*\d{1,3}\s*세)"
     r"|(?<![A-Za-z])(?:male|female)(?![A-Za-z])"
 )
@@ -166,11 +167,15 @@ def _role_names(text: str) -> Iterable[PhiSpan]:
     "집도의: 서정우", "딸 김선영", "정형외과 (조승현)", "송지아 간호사". Two-syllable names are left to the
     honorific recognizer (인계, 진술 are words)."""
     for pattern in (_ROLE_BEFORE, _ROLE_AFTER):
-        for m in pattern.finditer(text):
+        pos = 0
+        while (m := pattern.search(text, pos)) is not None:
             group = "dname" if m.groupdict().get("dname") else "name"
             name = m.group(group)
             if not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or name[:2] in _NOT_NAMES or _inflected(name):
+                # Not a name, but it may be a role itself ("보호자: 어머니 이수정"): search again from it.
+                pos = m.start(group) if m.start(group) > m.start() else m.end()
                 continue
+            pos = m.end()
             yield m.start(group), m.end(group), "name"
 
 
