@@ -64,6 +64,21 @@ class Match:
     term: Term
 
 
+def _add(by_surface: dict[str, Term], surface: str, category: Category, normalized: str, code: str | None,
+         kind: str | None, priority: int) -> None:
+    is_ascii = surface.isascii()
+    # Short English abbreviations are case-sensitive (MI ≠ mi); longer words are not.
+    case_sensitive = is_ascii and len(surface) <= 4 and surface.upper() == surface
+    key = surface if case_sensitive or not is_ascii else surface.lower()
+    term = Term(surface, category, normalized, code, _CODE_SYSTEM.get(category) if code else None, kind, priority,
+                is_ascii, case_sensitive)
+    old = by_surface.get(key)
+    # On a tie a named disease beats the symptom chapter (섬망, 열성 경련 are both in KCD).
+    if old is None or priority < old.priority or (
+            priority == old.priority and category is Category.DIAGNOSIS and old.category is Category.SYMPTOM):
+        by_surface[key] = term
+
+
 class Lexicon:
     def __init__(self) -> None:
         by_surface: dict[str, Term] = {}
@@ -80,28 +95,12 @@ class Lexicon:
                     elif category in (Category.PROCEDURE, Category.ANATOMY):
                         code = None
                     for surface in {s.strip() for s in synonyms.split("|") if s.strip()} | {normalized}:
-                        is_ascii = surface.isascii()
-                        # Short English abbreviations are case-sensitive (MI ≠ mi); longer words are not.
-                        case_sensitive = is_ascii and len(surface) <= 4 and surface.upper() == surface
-                        key = surface if case_sensitive or not is_ascii else surface.lower()
-                        term = Term(surface, category, normalized, code, _CODE_SYSTEM.get(category) if code else None,
-                                    kind, prio, is_ascii, case_sensitive)
-                        old = by_surface.get(key)
-                        # On a tie a named disease beats the symptom chapter (섬망, 열성 경련 are both in KCD).
-                        if old is None or term.priority < old.priority or (
-                                term.priority == old.priority and category is Category.DIAGNOSIS
-                                and old.category is Category.SYMPTOM):
-                            by_surface[key] = term
+                        _add(by_surface, surface, category, normalized, code, kind, prio)
+        # Generic words and ward abbreviations: one file for every category, below the curated term lists.
         for row in (r for name in ("generic.tsv", "abbreviations.tsv") for r in rows(name)):
-            if len(row) < 3:
-                continue
-            category = Category(row[0])
-            for surface in {s.strip() for s in row[2].split("|") if s.strip()}:
-                is_ascii = surface.isascii()
-                case_sensitive = is_ascii and len(surface) <= 4 and surface.upper() == surface
-                key = surface if case_sensitive or not is_ascii else surface.lower()
-                if key not in by_surface or by_surface[key].priority > 1:
-                    by_surface[key] = Term(surface, category, row[1], None, None, None, 1, is_ascii, case_sensitive)
+            if len(row) >= 3:
+                for surface in {s.strip() for s in row[2].split("|") if s.strip()}:
+                    _add(by_surface, surface, Category(row[0]), row[1], None, None, 1)
         self.size = len(by_surface)
         self._by_surface = by_surface
         grouped: dict[str, list[Term]] = {}
