@@ -308,3 +308,17 @@ def test_site_and_predicate_phrases(engine: LocalKoreanEngine, text: str, span: 
 def test_english_procedure_takes_its_site(engine: LocalKoreanEngine) -> None:
     ents = [(e.category.value, e.text) for e in engine.extract("VATS Rt. upper lobectomy with LN dissection").entities]
     assert ("procedure", "LN dissection") in ents and any(c == "procedure" and "lobectomy" in t for c, t in ents)
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "span"),
+    [
+        ("심비대 소견", "symptom", "심비대"),  # descriptive heads make a finding even where KCD files a disease
+        ("우하엽 폐결절", "symptom", "폐결절"),
+        ("뇌출혈 의심", "diagnosis", "뇌출혈"),  # a named disease stays one
+        ("양측 폐 crackles 청진됨", "symptom", "crackles"),  # English findings that stand alone
+        ("Rt. pleural effusion", "symptom", "Rt. pleural effusion"),
+    ],
+)
+def test_descriptive_findings(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
+    assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]

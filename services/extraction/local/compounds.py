@@ -24,6 +24,8 @@ _WORD = re.compile(r"[가-힣]+")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*\.?")
 _EN_SUFFIX = [(suffix, Category(r[1])) for r in rows("english_heads.tsv") if r[0] == "suffix" for suffix in r[2].split()]
 _EN_WORDS = {w: Category(r[1]) for r in rows("english_heads.tsv") if r[0] == "word" for w in r[2].split()}
+# Findings that name something on their own ("crackles", "effusion"), unlike generic heads ("pain", "test").
+_EN_ALONE = {w: Category(r[1]) for r in rows("english_heads.tsv") if r[0] == "alone" for w in r[2].split()}
 _EN_MODIFIERS = frozenset(w for r in rows("english_modifiers.tsv") for w in r[0].split())
 _EN_NOT_HEADS = frozenset("diagnosis prognosis thesis hypothesis emphasis basis dose doses diagram program programme telegram instagram".split())
 _NOUN_TAGS = frozenset({"NNG", "NNP", "XR", "XSN", "XPN", "SL", "SN", "NR"})
@@ -79,8 +81,8 @@ class CompoundFinder:
             low = word.lower()
             if len(low) < 4 or low in _EN_NOT_HEADS:
                 continue
-            category = _EN_WORDS.get(low)
-            bare = category is not None
+            category = _EN_WORDS.get(low) or _EN_ALONE.get(low)
+            bare = low in _EN_WORDS and low not in _EN_ALONE
             if category is None:
                 category = _english_suffix(low)
             if category is None:

@@ -73,6 +73,16 @@ _SALT_AFTER = re.compile(
     rf"(?:[ \t]?(?:{'|'.join(sorted(wordform.SALTS_KO, key=len, reverse=True))})|[ \t]+(?i:{'|'.join(wordform.SALTS_EN)}|HCl))+(?![A-Za-z가-힣])")
 
 
+_DESCRIPTIVE = tuple(w for r in rows("descriptive_heads.tsv") for w in r[0].split())
+
+
+def _as_finding(m: Match) -> Match:
+    """A vocabulary 'disease' whose head is descriptive (심비대, 흉막삼출, 폐결절) is a finding: a symptom."""
+    if m.term.category is Category.DIAGNOSIS and m.term.surface.replace(" ", "").endswith(_DESCRIPTIVE):
+        return Match(m.begin, m.end, replace(m.term, category=Category.SYMPTOM))
+    return m
+
+
 def _with_salt(text: str, m: Match) -> Match:
     """'TAMSULOSIN HYDROCHLORIDE': the salt belongs to the drug's mention."""
     if m.term.category is not Category.MEDICATION:
@@ -203,7 +213,7 @@ class LocalKoreanEngine:
                     and not colloquial_spans.hits(p.begin, p.end)]
         matches.sort(key=lambda m: (m.begin, m.end))
 
-        matches = _site_symptoms(text, [_with_salt(text, _with_laterality(text, m)) for m in matches])
+        matches = _site_symptoms(text, [_as_finding(_with_salt(text, _with_laterality(text, m))) for m in matches])
         assertions = Assertions(text)
         entities: list[Entity] = []
         med_starts = sorted(m.begin for m in matches if m.term.category is Category.MEDICATION)
