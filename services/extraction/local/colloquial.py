@@ -17,43 +17,43 @@ from services.extraction.local.resources import rows
 _JONGSEONG_BASE = 0xAC00
 
 
-def _jamo(syllable: str) -> tuple[int, int, int] | None:
+def jamo(syllable: str) -> tuple[int, int, int] | None:
     code = ord(syllable) - _JONGSEONG_BASE
     if not 0 <= code < 11172:
         return None
     return code // 588, (code % 588) // 28, code % 28
 
 
-def _compose(initial: int, medial: int, final: int = 0) -> str:
+def compose(initial: int, medial: int, final: int = 0) -> str:
     return chr(_JONGSEONG_BASE + initial * 588 + medial * 28 + final)
 
 
 # medial indices: ㅏ0 ㅓ4 ㅕ6 ㅗ8 ㅜ13 ㅡ18 ㅣ20; final ㅂ17 ㅅ19 ㅆ20
-def _surfaces(stem: str) -> set[str]:
+def conjugated_prefixes(stem: str) -> set[str]:
     """Surface prefixes a conjugated stem starts with: 아프 → 아프/아파/아팠, 어지럽 → 어지러,
     저리 → 저려/저렸, 답답하 → 답답해/답답했. Only a prefilter, so over-generation is fine."""
     head, last = stem[:-1], stem[-1]
     out = {stem}
-    j = _jamo(last)
+    j = jamo(last)
     if j is None:
         return out
     ini, med, fin = j
     if fin == 17:  # ㅂ-irregular: 어지럽 → 어지러(워), 춥 → 추워
-        out.add(head + _compose(ini, med) if head else _compose(ini, med) + "워")
+        out.add(head + compose(ini, med) if head else compose(ini, med) + "워")
         if not head:
-            out.add(_compose(ini, med) + "웠")
+            out.add(compose(ini, med) + "웠")
     elif fin == 19:  # ㅅ-irregular: 붓 → 부(어)
-        out.add(head + _compose(ini, med) + "어")
-        out.add(head + _compose(ini, med) + "었")
+        out.add(head + compose(ini, med) + "어")
+        out.add(head + compose(ini, med) + "었")
     elif fin == 0:
         variants = {18: (0, 4), 20: (6,), 8: (9,), 13: (14,)}.get(med, ())
         if last == "하":
             variants = (1,)  # 해
         for v in variants:
-            out.add(head + _compose(ini, v))
-            out.add(head + _compose(ini, v, 20))
-        out.add(head + _compose(ini, med, 8))  # adnominal ㄹ: 토할, 아플
-        out.add(head + _compose(ini, med, 4))  # adnominal ㄴ: 아픈
+            out.add(head + compose(ini, v))
+            out.add(head + compose(ini, v, 20))
+        out.add(head + compose(ini, med, 8))  # adnominal ㄹ: 토할, 아플
+        out.add(head + compose(ini, med, 4))  # adnominal ㄴ: 아픈
     return out
 
 
@@ -76,7 +76,7 @@ def _load() -> tuple[list[Rule], re.Pattern[str]]:
             rules.append(Rule(subjects, words, normalized.strip()))
             # Prefilter on one written word: the last (the predicate) after a subject, else the
             # first ("토할 것 같아요" is found by 토할; 같아요 alone is everywhere).
-            forms |= _surfaces(words[-1] if subjects is not None or len(words) == 1 else words[0])
+            forms |= conjugated_prefixes(words[-1] if subjects is not None or len(words) == 1 else words[0])
         if subjects is None:
             alone |= forms
         else:

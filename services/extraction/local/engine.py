@@ -1,21 +1,29 @@
-"""The local Korean clinical engine: small pipeline stages over one text (sections → PHI →
-dictionary terms → colloquial symptoms → assertions → attributes → note fields)."""
+"""The local Korean clinical engine: small pipeline stages over one text (sections → PHI → vocabulary terms and
+word-formation compounds → phrase stages → colloquial symptoms → assertions and experiencer → attributes →
+note fields)."""
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_left, bisect_right
-from dataclasses import replace
+from bisect import bisect_right
 
 from services.domain import Category, Entity, ExtractionResult
-from services.extraction.local import attributes, wordform
-from services.extraction.local.colloquial import _compose, _jamo, _surfaces, find_colloquial
+from services.extraction.local import attributes
+from services.extraction.local.colloquial import find_colloquial
 from services.extraction.local.compounds import CompoundFinder
 from services.extraction.local.context import Assertions
 from services.extraction.local.fields import note_fields
-from services.extraction.local.lexicon import Lexicon, Match, Term
+from services.extraction.local.lexicon import Lexicon, Match
 from services.extraction.local.phi import find_phi
-from services.extraction.local.resources import rows
+from services.extraction.local.phrases import (
+    NORMAL_RESULTS,
+    Spans,
+    as_finding,
+    site_predicates,
+    site_symptoms,
+    title_lines,
+    with_laterality,
+    with_salt,
+)
 from services.extraction.local.sections import SectionIndex, find_sections
 from services.extraction.local.textutil import leftmost_longest
 
@@ -30,152 +38,6 @@ def lexicon() -> Lexicon:
     return _lexicon
 
 
-class _Spans:
-    """Non-overlapping sorted spans with a fast "does this range touch any?" check."""
-
-    def __init__(self, spans: list[tuple[int, int]]) -> None:
-        self.spans = sorted(spans)
-        self.starts = [b for b, _ in self.spans]
-
-    def hits(self, begin: int, end: int) -> bool:
-        # Spans don't overlap each other, so only the last one starting before `end` can touch.
-        i = bisect_left(self.starts, end) - 1
-        return i >= 0 and self.spans[i][1] > begin
-
-
-_SITE_PAIN = {r[0]: r[1] for r in rows("site_pain.tsv")}
-_MEASURE_AFTER = re.compile(r"\s*[:=]?\s*\d+(?:\.\d+)?\s*(?:cm|kg|m)\b")
-_PAIN = frozenset({"통증", "압통", "동통"})
-
-
-def _site_symptoms(text: str, matches: list[Match]) -> list[Match]:
-    """'무릎 통증': the guideline keeps the site and the complaint as two mentions; the complaint's
-    normalized term comes from the site (무릎 + 통증 → 관절통) so rankings still count one symptom. A
-    site followed by a measurement ('신장 174 cm' is height) is not a body site at all."""
-    out: list[Match] = []
-    site: Match | None = None
-    for m in _split_site_complaints(text, matches):
-        if m.term.category is Category.ANATOMY:
-            if _MEASURE_AFTER.match(text, m.end):
-                continue
-            site = m
-        elif site is not None and m.term.surface in _PAIN and text[site.end:m.begin] in ("", " "):
-            normalized = _SITE_PAIN.get(site.term.normalized, m.term.normalized)
-            m = Match(m.begin, m.end, replace(m.term, normalized=normalized))
-            site = None
-        else:
-            site = None
-        out.append(m)
-    return out
-
-
-_SALT_AFTER = re.compile(
-    rf"(?:[ \t]?(?:{'|'.join(sorted(wordform.SALTS_KO, key=len, reverse=True))})|[ \t]+(?i:{'|'.join(wordform.SALTS_EN)}|HCl))+(?![A-Za-z가-힣])")
-
-
-_DESCRIPTIVE = tuple(w for r in rows("descriptive_heads.tsv") for w in r[0].split())
-
-
-def _as_finding(m: Match) -> Match:
-    """A vocabulary 'disease' whose head is descriptive (심비대, 흉막삼출, 폐결절) is a finding: a symptom."""
-    if m.term.category is Category.DIAGNOSIS and m.term.surface.replace(" ", "").endswith(_DESCRIPTIVE):
-        return Match(m.begin, m.end, replace(m.term, category=Category.SYMPTOM))
-    return m
-
-
-def _with_salt(text: str, m: Match) -> Match:
-    """'TAMSULOSIN HYDROCHLORIDE': the salt belongs to the drug's mention."""
-    if m.term.category is not Category.MEDICATION:
-        return m
-    salt = _SALT_AFTER.match(text, m.end)
-    return Match(m.begin, salt.end(), m.term) if salt else m
-
-
-_PRED_ROWS = {r[0]: r[1].split() for r in rows("site_predicates.tsv") if len(r) >= 2}
-def _predicate_forms(stem: str) -> set[str]:
-    """Conjugated prefixes plus the nominal form notes end findings with (뻐근하 → 뻐근함, 저리 → 저림)."""
-    forms = _surfaces(stem)
-    j = _jamo(stem[-1])
-    if j is not None and j[2] == 0:
-        forms.add(stem[:-1] + _compose(j[0], j[1], 16))
-    return forms
-
-
-_PRED_FORMS = {kind: sorted({f for stem in stems for f in _predicate_forms(stem)}, key=len, reverse=True)
-               for kind, stems in _PRED_ROWS.items()}
-_PREDICATE = re.compile(
-    r"(?:이|가|은|는|도|에|의)?[ \t]{0,2}(?:(?P<normal>" + "|".join(map(re.escape, _PRED_FORMS.get("normal", [])))
-    + r")|(?P<complaint>" + "|".join(map(re.escape, _PRED_FORMS.get("complaint", []))) + r"))[가-힣]*")
-_SITE_PRED = Term("", Category.SYMPTOM, "", None, None, None, 1, False, False)
-
-
-def site_predicates(text: str, matches: list[Match]) -> list[Match]:
-    """A body site (or an exam such as 폐음) followed by a complaint or normal-result predicate is one
-    symptom phrase: "뒷목이 뻐근함", "편도가 부었네요", "폐음 깨끗함" (negated: a normal result)."""
-    out: list[Match] = []
-    for m in matches:
-        if m.term.category not in (Category.ANATOMY, Category.TEST):
-            continue
-        p = _PREDICATE.match(text, m.end)
-        if p is None or (m.term.category is Category.TEST and p.group("normal") is None):
-            continue
-        normal = p.group("normal") is not None
-        normalized = "정상" if normal else _SITE_PAIN.get(m.term.normalized, f"{m.term.normalized} 증상")
-        out.append(Match(m.begin, p.end(), replace(_SITE_PRED, surface=text[m.begin:p.end()], normalized=normalized)))
-    return out
-
-
-_NORMAL_RESULTS = frozenset({"정상", "의식 명료"})
-_COMPLAINTS = ("통증", "불편감", "부종", "가려움", "저림", "발진", "압통", "부기")
-
-
-def _split_site_complaints(text: str, matches: list[Match]) -> list[Match]:
-    """A vocabulary symptom that is a body site plus a bare complaint ("무릎 통증" from KCD's joint-pain rows)
-    is two mentions under the guideline; lexicalised ones (흉통, 두통) have no site word to split off."""
-    out: list[Match] = []
-    for m in matches:
-        if m.term.category is Category.SYMPTOM:
-            surface = text[m.begin:m.end]
-            complaint = next((c for c in _COMPLAINTS if surface.endswith(c) and len(surface) > len(c)), None)
-            if complaint:
-                site_text = surface[: -len(complaint)].rstrip()
-                site_term = lexicon().term_for(site_text)
-                if site_term is not None and site_term.category is Category.ANATOMY:
-                    c_begin = m.end - len(complaint)
-                    out.append(Match(m.begin, m.begin + len(site_text), site_term))
-                    out.append(Match(c_begin, m.end, lexicon().term_for(complaint) or m.term))
-                    continue
-        out.append(m)
-    return out
-
-
-_LATERALITY = re.compile(r"(?:오른쪽|왼쪽|우측|좌측|양측|양쪽)\s?$")
-
-
-def _with_laterality(text: str, m: Match) -> Match:
-    """'오른쪽 아랫배', '좌측 무릎': the side belongs to the body site."""
-    if m.term.category is not Category.ANATOMY:
-        return m
-    side = _LATERALITY.search(text, max(0, m.begin - 4), m.begin)
-    return Match(side.start(), m.end, m.term) if side else m
-
-
-_LABELS = sorted({p.strip() for r in rows("sections.tsv") for p in r[0].split("|") if len(p.strip()) > 1}, key=len, reverse=True)
-# A title line: an enumerated, bold or short section label with only glosses after it ("3) PE/V/S (Physical Exam,
-# Vital Signs)", "**Assessment**"). What it names is the section to come, not a mention.
-_TITLE_LINE = re.compile(
-    r"^[ \t]*(?:\*\*|#{1,4}[ \t]*|\d{1,2}[).][ \t]*|[IVX]{1,4}\.[ \t]*)*"
-    rf"(?P<label>{'|'.join(map(re.escape, _LABELS))})(?![A-Za-z가-힣])"
-    r"(?P<rest>[ \t]*(?:[/(,&-][^\n:：]{0,70})?)[ \t]*(?:\*\*)?[ \t]*[:：]?[ \t]*(?:\*\*)?[ \t]*$",
-    re.MULTILINE | re.IGNORECASE,
-)
-_GLOSS = re.compile(r"[\sA-Za-z/(),.&*가-힣-]*")
-
-
-def _title_lines(text: str) -> _Spans:
-    return _Spans([(m.start(), m.end()) for m in _TITLE_LINE.finditer(text) if _GLOSS.fullmatch(m.group("rest"))])
-
-
 class LocalKoreanEngine:
     name = ENGINE_NAME
 
@@ -188,32 +50,32 @@ class LocalKoreanEngine:
         sections = find_sections(text)
         index = SectionIndex(sections)
         headings = index.headings()
-        heading_spans = _Spans(headings)
+        heading_spans = Spans(headings)
         # Exam labels that head a section (V/S, 신체검사) are still tests; other headings are not mentions.
         found = leftmost_longest(self.lexicon.find(text) + self.compounds.find(text))
-        titles = _title_lines(text)
+        titles = title_lines(text)
         matches = [m for m in found if not titles.hits(m.begin, m.end)
                    and (m.term.category is Category.TEST or not heading_spans.hits(m.begin, m.end))]
         phi_all = find_phi(text)
         # A "name" that is really a clinical term (고혈압 환자) is dropped; other PHI (dates,
         # numbers, addresses) wins over a term it overlaps.
-        term_spans = _Spans([(m.begin, m.end) for m in matches])
+        term_spans = Spans([(m.begin, m.end) for m in matches])
         phi = [p for p in phi_all if not (p[2] == "name" and term_spans.hits(p[0], p[1]))]
-        phi_spans = _Spans([(p[0], p[1]) for p in phi])
+        phi_spans = Spans([(p[0], p[1]) for p in phi])
         matches = [m for m in matches if not phi_spans.hits(m.begin, m.end)]
 
         colloquial = find_colloquial(text) if self.use_morphology else []
-        symptom_spans = _Spans([(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM])
+        symptom_spans = Spans([(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM])
         colloquial = [c for c in colloquial if not symptom_spans.hits(c.begin, c.end)]
         # The body word inside a colloquial symptom ("머리가 아파요") stays tagged as anatomy too (guideline).
-        colloquial_spans = _Spans([(c.begin, c.end) for c in colloquial])
-        taken = _Spans([(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM]
+        colloquial_spans = Spans([(c.begin, c.end) for c in colloquial])
+        taken = Spans([(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM]
                        + [(c.begin, c.end) for c in colloquial])
         matches += [p for p in site_predicates(text, matches) if not taken.hits(p.begin, p.end)
                     and not colloquial_spans.hits(p.begin, p.end)]
         matches.sort(key=lambda m: (m.begin, m.end))
 
-        matches = _site_symptoms(text, [_as_finding(_with_salt(text, _with_laterality(text, m))) for m in matches])
+        matches = site_symptoms(text, [as_finding(with_salt(text, with_laterality(text, m))) for m in matches], self.lexicon)
         assertions = Assertions(text)
         entities: list[Entity] = []
         med_starts = sorted(m.begin for m in matches if m.term.category is Category.MEDICATION)
@@ -256,7 +118,7 @@ class LocalKoreanEngine:
             flags["negated"] = False  # a negative result is a test that was done
         if flags.pop("other"):
             attrs["experiencer"] = "other"  # a sick contact's finding, not the patient's nor family history
-        if term.normalized in _NORMAL_RESULTS:
+        if term.normalized in NORMAL_RESULTS:
             flags["negated"] = True  # a normal result is a negated finding (정상 범위, 의식 명료)
         return Entity(
             category=term.category, text=text[m.begin:m.end], begin=m.begin, end=m.end, section=section,

@@ -155,7 +155,7 @@ _ROLES: dict[str, list[str]] = {r[0]: sorted(r[1].split(), key=len, reverse=True
 _ROLE_BEFORE = re.compile(
     rf"(?<![가-힣A-Za-z0-9])(?:{'|'.join(map(re.escape, _ROLES.get('before', [])))})[ \t]*[:：(/]?[ \t]*"
     r"(?P<name>[가-힣]{3,4})(?![가-힣])"
-    r"|[가-힣]+과[ \t]*\(?[ \t]*(?P<dname>[가-힣]{3,4})(?![가-힣])"
+    r"|(?<![가-힣])[가-힣]{1,10}과[ \t]*\(?[ \t]*(?P<dname>[가-힣]{3,4})(?![가-힣])"
 )
 _ROLE_AFTER = re.compile(
     rf"(?<![가-힣])(?P<name>[가-힣]{{3,4}})[ \t]?\(?(?:{'|'.join(map(re.escape, _ROLES.get('after', [])))})\)?(?![가-힣])"
