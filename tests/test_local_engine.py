@@ -322,3 +322,41 @@ def test_english_procedure_takes_its_site(engine: LocalKoreanEngine) -> None:
 )
 def test_descriptive_findings(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
     assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "span"),
+    [
+        ('"허리가 끊어질 것 같아요"', "symptom", "허리가 끊어질 것 같아요"),  # quoted complaint stays whole
+        ("- 손톱 짧게 깎기", "procedure", "손톱 짧게 깎기"),  # advice in a list item
+        ("- 짠 음식 줄이기, 다리 올리고 쉬기", "procedure", "다리 올리고 쉬기"),
+        ("- 주 5회 30분 걷기", "procedure", "걷기"),  # frequency is not the mention
+        ("IPSS 18점, Qmax 8.5 mL/s", "test", "Qmax"),  # an abbreviation with its value is a test
+    ],
+)
+def test_speech_advice_and_abbreviations(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
+    assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize("text", ["- Metformin 1000mg bid 유지", "- 4주 후 재진", "LMP 2025.01.02, HPI 1) 없음"])
+def test_prescriptions_visits_and_dates_are_not_advice_or_tests(engine: LocalKoreanEngine, text: str) -> None:
+    ents = [(e.category.value, e.text) for e in engine.extract(text).entities]
+    assert not any(c == "procedure" and ("Metformin" in t or "재진" in t) for c, t in ents)
+    assert not any(c == "test" and t in ("LMP", "HPI") for c, t in ents)
+
+
+@pytest.mark.parametrize(
+    ("text", "phi_type", "value"),
+    [
+        ("최근 회사(한결디자인) 야근", "organization", "한결디자인"),
+        ("소속: ㈜다온테크", "organization", "㈜다온테크"),
+        ("주치의 신유나 / 한국대학교병원", "name", "신유나"),
+        ("환자정보: 정태식 / 71세 / 남 / #U3390127", "name", "정태식"),
+        ("환자정보: 정태식 / 71세 / 남 / #U3390127", "patient_id", "U3390127"),
+        ("성별/나이: 남/76", "age", "76"),
+        ("3세 여아", "sex", "여아"),
+        ("수검번호 HC-240418-0092", "patient_id", "HC-240418-0092"),
+    ],
+)
+def test_phi_employers_ids_and_layouts(text: str, phi_type: str, value: str) -> None:
+    assert (phi_type, value) in [(t, text[b:e]) for b, e, t in find_phi(text)]

@@ -105,7 +105,10 @@ class CompoundFinder:
             if bare and start == begin:
                 continue  # "pain", "test" alone: the vocabulary decides
             surface = text[start:word_end]
-            term = self.lexicon.term_for(surface) or Term(surface, category, surface.lower(), None, None, None, 5, True, False)
+            known = self.lexicon.term_for(surface)
+            # The head decides the category (word formation); a vocabulary entry of the same category adds its code.
+            term = known if known is not None and known.category is category else Term(
+                surface, category, surface.lower(), None, None, None, 5, True, False)
             out.append(Match(start, word_end, term))
         return out
 
@@ -135,7 +138,7 @@ class CompoundFinder:
             if bare and start == begin:
                 continue  # 검사, 치료 alone are generic words (추가 검사 예정), not mentions
             known = self.lexicon.term_for(text[start:begin + len(stem)])
-            term = known or Term(text[start:begin + len(stem)], category, text[start:begin + len(stem)], None, None, None,
+            term = known if known is not None and (known.category is category or start == begin) else Term(text[start:begin + len(stem)], category, text[start:begin + len(stem)], None, None, None,
                                  5, False, False)
             out.append(Match(start, begin + len(stem), term))
         return out

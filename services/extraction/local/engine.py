@@ -17,7 +17,10 @@ from services.extraction.local.phi import find_phi
 from services.extraction.local.phrases import (
     NORMAL_RESULTS,
     Spans,
+    abbreviation_tests,
+    advice_items,
     as_finding,
+    quoted_complaints,
     site_predicates,
     site_symptoms,
     title_lines,
@@ -52,7 +55,8 @@ class LocalKoreanEngine:
         headings = index.headings()
         heading_spans = Spans(headings)
         # Exam labels that head a section (V/S, 신체검사) are still tests; other headings are not mentions.
-        found = leftmost_longest(self.lexicon.find(text) + self.compounds.find(text))
+        found = leftmost_longest(self.lexicon.find(text) + self.compounds.find(text)
+                                 + abbreviation_tests(text, self.lexicon) + advice_items(text))
         titles = title_lines(text)
         matches = [m for m in found if not titles.hits(m.begin, m.end)
                    and (m.term.category is Category.TEST or not heading_spans.hits(m.begin, m.end))]
@@ -73,6 +77,8 @@ class LocalKoreanEngine:
                        + [(c.begin, c.end) for c in colloquial])
         matches += [p for p in site_predicates(text, matches) if not taken.hits(p.begin, p.end)
                     and not colloquial_spans.hits(p.begin, p.end)]
+        # Quoted speech keeps its own complaint words as mentions too when they are vocabulary symptoms.
+        matches += [q for q in quoted_complaints(text) if not colloquial_spans.hits(q.begin, q.end)]
         matches.sort(key=lambda m: (m.begin, m.end))
 
         matches = site_symptoms(text, [as_finding(with_salt(text, with_laterality(text, m))) for m in matches], self.lexicon)

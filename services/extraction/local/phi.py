@@ -67,12 +67,13 @@ def _name_before(text: str, end: int, max_gap: int) -> tuple[int, int] | None:
 _AGE = re.compile(
     r"(?<![\d.])(?:만\s*)?\d{1,3}\s*(?:세|살)(?![가-힣])|(?<![\w.])\d{1,3}\s*(?:yo|y/o|YO|Y/O|yrs|years old|세\b)"
     r"|(?<![\d.])\d{1,2}0(?=대\s*(?:초반|중반|후반)?\s*(?:남성|여성|남자|여자|남|여|환자|노인)(?![가-힣]))"
-    r"|(?<=나이[:：])\s*\d{1,3}|(?<=Age[:：])\s*\d{1,3}|(?<![\w/])\d{1,3}(?=\s*/\s*[MF](?![A-Za-z]))|(?<=[MF]/)\d{1,3}(?!\d)"
+    r"|(?<=나이[:：])\s*\d{1,3}|(?<=Age[:：])\s*\d{1,3}|(?<![\w/])\d{1,3}(?=\s*/\s*[MF](?![A-Za-z]))|(?<=[MF]/)\d{1,3}(?!\d)|(?<=[남여]/)\d{1,3}(?!\d)"
 )
 _SEX = re.compile(
     r"(?<=성별[:：])\s*(?:남성|여성|남자|여자|남|여|M|F)|(?<=Sex[:：])\s*(?:Male|Female|M|F)"
     r"|(?<=\d/)[MF](?![A-Za-z])|[MF](?=/\d)|(?<=세)\s*/?\s*(?:남성|여성|남자|여자|남|여)(?![가-힣]?[가-힣])"
-    r"|(?<=대\s)(?:남성|여성|남자|여자)|(?<=\d대)(?:남성|여성)"
+    r"|(?<=대\s)(?:남성|여성|남자|여자)|(?<=\d대)(?:남성|여성)|(?<=세\s)(?:남아|여아)|(?<=세)(?:남아|여아)"
+    r"|(?<=성별/나이:)\s*(?:남|여|M|F)|(?<=성별/나이: )(?:남|여|M|F)"
     r"|(?<=\d세\s)[MF](?![A-Za-z])|(?<![A-Za-z])[MF](?=\s*/\s*\d{1,3}\s*세)|(?<=\()[남여](?=\s*[,/]\s*\d{1,3}\s*세)"
     r"|(?<=세\s)(?:남성|여성|남자|여자)|(?<=세 )(?:남|여)(?=\s|/|,|\))|(?<![가-힣])(?:남|여)(?=\s*/\s*\d{1,3}\s*세)"
     r"|(?<![A-Za-z])(?:male|female)(?![A-Za-z])"
@@ -80,10 +81,10 @@ _SEX = re.compile(
 _RRN = re.compile(r"(?<!\d)\d{6}\s?-\s?[1-8][\d*]{6}(?!\d)")
 _PHONE = re.compile(r"(?<![\d-])(?:\+82[-\s]?)?(?:0\d{1,2})[-.)\s]\s?\d{3,4}[-.\s]\d{4}(?!\d)|(?<!\d)01[016789]\d{7,8}(?!\d)")
 _CHART = re.compile(
-    r"(?:등록번호|환자번호|차트번호|챠트번호|병록번호|진료번호|MRN|Chart\s*No\.?|Patient\s*ID|환자\s*ID|ID)"
+    r"(?:등록번호|환자번호|차트번호|챠트번호|병록번호|진료번호|수검번호|검진번호|접수번호|MRN|Chart\s*No\.?|Patient\s*ID|환자\s*ID|ID)"
     r"\s*[:：#]?\s*(?P<id>[A-Za-z]{0,3}-?\d[\dA-Za-z-]{3,})"
 )
-_HASH_ID = re.compile(r"(?<![\w#&])#\s?(?P<id>\d{5,12})(?!\d)")
+_HASH_ID = re.compile(r"(?<![\w#&])#\s?(?P<id>[A-Z]{0,3}\d{5,12})(?!\d)")
 _INSURANCE_ID = re.compile(r"(?:보험증\s*번호|건강보험증\s*번호|증번호|보험\s*번호|가입자\s*번호|Insurance\s*(?:No\.?|ID))\s*[:：#]?\s*(?P<id>[A-Za-z0-9-]{5,20})")
 _LICENSE = re.compile(r"(?:면허\s*번호|면허번호|의사\s*면허|약사\s*면허|License\s*No\.?)\s*[:：#]?\s*(?:제\s*)?(?P<id>[A-Za-z0-9-]{3,12})\s*호?")
 _EXTENSION = re.compile(r"(?:내선|교환|ext\.?|Ext\.?)\s*[:：]?\s*(?P<ext>\d{3,5})(?!\d)")
@@ -119,7 +120,8 @@ def _names_before_demographics(text: str) -> Iterable[PhiSpan]:
     """A Korean name right before an age or sex ("이준호 59세 남", "서민재 (M/71)")."""
     for m in _DEMOGRAPHIC.finditer(text):
         end = m.start()
-        if end > 0 and text[end - 1] == "(":
+        # "정태식 / 71세", "서민재 (M/71)": separators between the name and the age or sex.
+        while end > 0 and text[end - 1] in "( /,":
             end -= 1
         span = _name_before(text, end, max_gap=2)
         if span:
@@ -184,14 +186,19 @@ def _inflected(word: str) -> bool:
     """kiwipiepy reads the word as a verb or adjective form or with a particle ("부르면", "하는데"): not a name."""
     from services.extraction.local.colloquial import kiwi
 
-    return any(t.tag[0] in "VEJ" or t.tag in ("XSV", "XSA") for t in kiwi().tokenize(word))
+    # Particles count only as the common case markers: a name may end in a syllable kiwipiepy reads as one (신유나).
+    return any(t.tag[0] in "VE" or t.tag in ("XSV", "XSA") or (t.tag[0] == "J" and t.form in _CASE_MARKERS)
+               for t in kiwi().tokenize(word))
+
+
+_CASE_MARKERS = frozenset("은 는 이 가 을 를 의 에 도 와 과 로 으로 에서 에게 께서 만".split())
 
 
 # Hospitals, clinics, insurers and employers written by name. The kind alone, or with a generic word before it
 # (대학병원, 인근 의원, 요양병원, 권역응급의료센터), names no one.
 _ORG_KINDS = ("대학교병원", "대학병원", "병원", "의원", "의료원", "의료센터", "센터", "보건소", "클리닉", "한의원", "치과", "약국",
               "건강보험공단", "보험공단", "건강보험", "생명", "화재", "손해보험", "공단", "전자", "건설", "물산", "주식회사")
-_ORG = re.compile(rf"(?<![가-힣])(?P<prefix>[가-힣]{{1,12}}?)(?P<kind>{'|'.join(_ORG_KINDS)})(?![가-힣])|\(주\)\s?[가-힣A-Za-z]{{2,12}}")
+_ORG = re.compile(rf"(?<![가-힣])(?P<prefix>[가-힣]{{1,12}}?)(?P<kind>{'|'.join(_ORG_KINDS)})(?![가-힣])|(?:\(주\)|㈜)\s?[가-힣A-Za-z]{{2,12}}")
 _GENERIC_ORG_PREFIX = frozenset(
     "이 그 저 해당 인근 근처 타 본 모 각 전 귀 당 동네 지역 대형 큰 작은 상급 종합 상급종합 일반 전문 협력 관련 대학 개인 요양 정신"
     " 권역응급의료 지역응급의료 응급의료 권역외상 외상 건강검진 검진 암 재활 심장 뇌졸중 외래 의료 건강 직장 지역건강 실손 일차의료"
@@ -199,7 +206,12 @@ _GENERIC_ORG_PREFIX = frozenset(
 )
 
 
+_EMPLOYER = re.compile(r"(?:회사|직장|소속|근무처|재직|근무지|직장명|회사명|Employer)\s*[(:：]\s*(?P<org>(?:㈜|\(주\))?[가-힣A-Za-z]{2,15})")
+
+
 def _organizations(text: str) -> Iterable[PhiSpan]:
+    for m in _EMPLOYER.finditer(text):
+        yield m.start("org"), m.end("org"), "organization"
     for m in _ORG.finditer(text):
         prefix = m.group("prefix")
         if prefix is not None and (prefix in _GENERIC_ORG_PREFIX or len(prefix) < 2):

@@ -163,3 +163,67 @@ def title_lines(text: str) -> Spans:
     return Spans([(m.start(), m.end()) for m in _TITLE_LINE.finditer(text) if _GLOSS.fullmatch(m.group("rest"))])
 
 
+
+
+_ADVICE = {r[0]: r[1] for r in rows("advice.tsv") if len(r) >= 2}
+_ADVICE_END = re.compile(r"(?:" + "|".join(map(re.escape, sorted(_ADVICE.get("ending", "").split(" "), key=len, reverse=True)))
+                         + r")[.!]?$")
+_ADVICE_SKIP = tuple(_ADVICE.get("skip", "").split())
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-•·*▶►]|\d{1,2}[.)])[ \t]*(?P<item>[^\n]+)$", re.MULTILINE)
+_ADVICE_TERM = Term("", Category.PROCEDURE, "생활 지도", None, None, None, 3, False, False)
+
+
+def advice_items(text: str) -> list[Match]:
+    """'- 손톱 짧게 깎기', '짠 음식 줄이기, 다리 올리고 쉬기', '물 많이 먹이세요': advice in list items is a
+    procedure (non-drug treatment), one per comma-separated piece that ends like an instruction."""
+    out: list[Match] = []
+    for m in _LIST_ITEM.finditer(text):
+        start = m.start("item")
+        for piece in re.finditer(r"[^,，;/]+", m.group("item")):
+            raw = piece.group()
+            body = raw.strip().rstrip(".")
+            if len(body) < 3 or len(body) > 30 or not re.search(r"[가-힣]", body) or any(w in body for w in _ADVICE_SKIP) \
+                    or re.search(r"\d\s*(?:mg|mcg|g|mL|ml|IU|U)\b", body):
+                continue  # a dose makes it a prescription line, not advice
+            if _ADVICE_END.search(body):
+                # Frequency and duration before the advice are attributes, not the mention: 주 5회 30분 걷기 → 걷기.
+                lead = re.match(r"(?:\S*\d\S*\s+|매일\s+|하루\s+|주\s+)+", body)
+                cut = lead.end() if lead and lead.end() < len(body) else 0
+                b = start + piece.start() + len(raw) - len(raw.lstrip()) + cut
+                out.append(Match(b, b + len(body) - cut, replace(_ADVICE_TERM, surface=body[cut:])))
+    return out
+
+
+_SPEECH_WORDS = tuple(w for r in rows("patient_speech.tsv") for w in r[0].split())
+_QUOTE = re.compile(r"[\"“”「『']([^\"“”」』'\n]{4,45})[\"“”」』']")
+_SPEECH_TERM = Term("", Category.SYMPTOM, "환자 호소", None, None, None, 3, False, False)
+
+
+def quoted_complaints(text: str) -> list[Match]:
+    """"허리가 끊어질 것 같아요": quoted patient or carer speech that states a complaint is one symptom mention."""
+    out: list[Match] = []
+    for m in _QUOTE.finditer(text):
+        said = m.group(1).strip()
+        if said and any(w in said for w in _SPEECH_WORDS):
+            b = m.start(1) + len(m.group(1)) - len(m.group(1).lstrip())
+            out.append(Match(b, b + len(said), replace(_SPEECH_TERM, surface=said)))
+    return out
+
+
+# A short test abbreviation followed by its value: IPSS 18, BAI: 22, Qmax 8.5 mL/s, EFW 1,200 g.
+_ABBR_VALUE = re.compile(
+    r"(?<![A-Za-z0-9/.-])(?P<abbr>[A-Z][A-Za-z]{1,5}[0-9]?)(?=[ \t]*[:=]?[ \t]*[<>≤≥]?[ \t]*\d(?!\d{3}[-./])(?![)]))")
+_NOT_TESTS = frozenset("PO IV IM SC SQ BID TID QID QD HS PRN PM AM No NO Dr Mr Ms Rm GA ER OR OP ICU POD HD Hx Tx Dx Rx"
+                       " LMP EDC EDD HPI CC PI PE Day DAY Room Bed Case Step Grade Stage GOLD".split())
+_ABBR_TERM = Term("", Category.TEST, "", None, None, "abbreviation", 4, True, True)
+
+
+def abbreviation_tests(text: str, lexicon: Lexicon) -> list[Match]:
+    out: list[Match] = []
+    for m in _ABBR_VALUE.finditer(text):
+        abbr = m.group("abbr")
+        known = lexicon.term_for(abbr)
+        if abbr in _NOT_TESTS or (known is not None and known.category is not Category.TEST):
+            continue
+        out.append(Match(m.start(), m.end(), known or replace(_ABBR_TERM, surface=abbr, normalized=abbr)))
+    return out
