@@ -360,3 +360,18 @@ def test_prescriptions_visits_and_dates_are_not_advice_or_tests(engine: LocalKor
 )
 def test_phi_employers_ids_and_layouts(text: str, phi_type: str, value: str) -> None:
     assert (phi_type, value) in [(t, text[b:e]) for b, e, t in find_phi(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "span"),
+    [
+        ("Bilastine 20mg qd po", "medication", "Bilastine"),  # INN stem -astine: a drug no list has yet
+        ("nivolumab 240mg IV", "medication", "nivolumab"),
+        ("DALTEPARIN SODIUM 5000IU", "medication", "DALTEPARIN SODIUM"),  # the salt, and no assay of that name
+        ("Morse fall scale 45", "test", "Morse fall scale"),  # English test heads take the words before them
+        ("CLO test (+)", "test", "CLO test"),
+        ("영양 상담 및 근력 운동 권유", "procedure", "영양 상담"),
+    ],
+)
+def test_english_stems_and_heads(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
+    assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]

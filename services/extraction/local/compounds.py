@@ -27,6 +27,10 @@ _EN_WORDS = {w: Category(r[1]) for r in rows("english_heads.tsv") if r[0] == "wo
 # Findings that name something on their own ("crackles", "effusion"), unlike generic heads ("pain", "test").
 _EN_ALONE = {w: Category(r[1]) for r in rows("english_heads.tsv") if r[0] == "alone" for w in r[2].split()}
 _EN_MODIFIERS = frozenset(w for r in rows("english_modifiers.tsv") for w in r[0].split())
+# Words that end an English noun phrase on its left: a test or procedure takes up to two other words (Morse fall
+# scale, Fundus exam, CLO test), never across these.
+_EN_FUNCTION = frozenset("the a an of and or with without no not for on in at to by from as is was are were be been per via"
+                         " after before during if then than this that these those his her their its pt patient sliding positive negative".split())
 _EN_NOT_HEADS = frozenset("diagnosis prognosis thesis hypothesis emphasis basis dose doses diagram program programme telegram instagram".split())
 _NOUN_TAGS = frozenset({"NNG", "NNP", "XR", "XSN", "XPN", "SL", "SN", "NR"})
 _MODIFIERS = frozenset(w for r in rows("compound_modifiers.tsv") for w in r[0].split())
@@ -85,6 +89,7 @@ class CompoundFinder:
             bare = low in _EN_WORDS and low not in _EN_ALONE
             if category is None:
                 category = _english_suffix(low)
+            from_head = category is not None
             if category is None:
                 known = self.lexicon.term_for(word)
                 if known is None or not known.ascii or known.category is Category.ANATOMY:
@@ -96,8 +101,14 @@ class CompoundFinder:
                 b, e, prev = words[j]
                 gap = text[e:start]
                 site = self.lexicon.term_for(prev)
+                if text[e - 1] == "." and prev.lower() not in _EN_MODIFIERS:
+                    break  # "positive. K-MMSE": a sentence ends there
+                noun = (from_head and category in (Category.TEST, Category.PROCEDURE) and i - j <= 2
+                        and prev.lower() not in _EN_FUNCTION and (site is None or site.category is category)
+                        and (len(prev) >= 3 or (len(prev) == 2 and prev.isupper())))
                 if gap.strip(". ") or len(gap) > 2 or not (
-                        prev.lower().rstrip(".") in _EN_MODIFIERS or (site is not None and site.category is Category.ANATOMY)):
+                        prev.lower().rstrip(".") in _EN_MODIFIERS or noun
+                        or (site is not None and site.category is Category.ANATOMY)):
                     break
                 start = b
                 j -= 1

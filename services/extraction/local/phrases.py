@@ -223,7 +223,7 @@ def abbreviation_tests(text: str, lexicon: Lexicon) -> list[Match]:
     for m in _ABBR_VALUE.finditer(text):
         abbr = m.group("abbr")
         known = lexicon.term_for(abbr)
-        if abbr in _NOT_TESTS or (known is not None and known.category is not Category.TEST):
+        if abbr in _NOT_TESTS or abbr.lower() in wordform.SALTS_EN or (known is not None and known.category is not Category.TEST):
             continue
         out.append(Match(m.start(), m.end(), known or replace(_ABBR_TERM, surface=abbr, normalized=abbr)))
     return out

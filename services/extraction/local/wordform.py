@@ -38,7 +38,8 @@ SALTS_KO = ("염산염", "황산염", "말레산염", "타르타르산염", "베
           "삼수화물", "푸마르산염", "숙신산염", "브롬화수소산염", "인산염", "질산염", "아세트산염", "시트르산염")
 SALTS_EN = ("hydrochloride", "sulfate", "sodium", "potassium", "calcium", "maleate", "besylate", "mesylate", "tartrate",
              "fumarate", "succinate", "phosphate", "acetate", "citrate", "hydrobromide", "hemihydrate", "monohydrate",
-             "dihydrate", "trihydrate", "hydrate", "magnesium", "bromide", "chloride", "nitrate", "anhydrous")
+             "dihydrate", "trihydrate", "hydrate", "magnesium", "bromide", "chloride", "nitrate", "anhydrous",
+             "aspartate", "saccharate", "palmitate", "propionate", "dipropionate", "furoate", "bitartrate", "disodium")
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ FREE_HEADS: dict[str, Category] = {
     "검사": Category.TEST, "촬영": Category.TEST, "내시경": Category.TEST, "초음파": Category.TEST, "생검": Category.TEST,
     "치료": Category.PROCEDURE, "요법": Category.PROCEDURE, "수술": Category.PROCEDURE, "시술": Category.PROCEDURE,
     "교육": Category.PROCEDURE, "조절": Category.PROCEDURE, "섭취": Category.PROCEDURE, "제한": Category.PROCEDURE,
-    "소독": Category.PROCEDURE,
+    "소독": Category.PROCEDURE, "상담": Category.PROCEDURE, "운동": Category.PROCEDURE, "감량": Category.PROCEDURE,
     "질환": Category.DIAGNOSIS, "증후군": Category.DIAGNOSIS, "골절": Category.DIAGNOSIS, "종양": Category.DIAGNOSIS,
     "기능": Category.TEST,
     "장애": Category.DIAGNOSIS, "손상": Category.DIAGNOSIS, "부전": Category.DIAGNOSIS, "외상": Category.DIAGNOSIS,
