@@ -375,3 +375,15 @@ def test_phi_employers_ids_and_layouts(text: str, phi_type: str, value: str) -> 
 )
 def test_english_stems_and_heads(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
     assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "negated"),
+    [
+        ("칼륨 수치가 상승함", "칼륨 수치가 상승함", False),  # a test with an abnormal value is a finding
+        ("의식 명료함", "의식 명료함", True),
+        ("서맥 소견", "서맥", False),  # KCD '상세불명의 서맥' becomes the surface notes write
+    ],
+)
+def test_values_and_unspecified_names(engine: LocalKoreanEngine, text: str, span: str, negated: bool) -> None:
+    assert ("symptom", span, negated) in [(e.category.value, e.text, e.negated) for e in engine.extract(text).entities]

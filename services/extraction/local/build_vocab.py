@@ -78,7 +78,9 @@ def korean_surfaces(name: str, max_len: int = 16) -> list[str]:
     """The surfaces a note would write for an official Korean name: brackets and trailing ", 부위"
     qualifiers removed, "A 및 B" split into both (sharing B's head when A has none: 복부 및 골반 통증 →
     복부 통증, 골반 통증), vague names (상세불명, 기타…) dropped."""
+    # "상세불명의 서맥", "기타 두통": the unspecified form is what notes write, without the qualifier.
     full = re.sub(r"\s*\bNOS\b", "", _unbracket(name)).strip()
+    full = re.sub(r"^(?:상세불명의|상세불명|기타|달리 분류되지 않은)\s+", "", full)
     name = full.split(",")[0].strip()
     if any(v in name for v in _VAGUE) or name in _QUALIFIERS:
         return []
@@ -108,7 +110,7 @@ def english_surface(name: str) -> str | None:
     """'Acute watery diarrhoea', 'Pneumonia, unspecified' → 'Pneumonia'; long or vague names → None."""
     name = _unbracket(name).split(",")[0].replace(" NOS", "").strip()
     low = name.lower()
-    if not _EN_NAME.fullmatch(name) or len(name) < 5 or len(name.split()) > 4:
+    if not _EN_NAME.fullmatch(name) or len(name) < 4 or len(name.split()) > 4:
         return None
     if any(w in low.split() for w in ("other", "unspecified", "and", "or", "due", "with", "without", "of", "in", "by", "not")):
         return None

@@ -91,8 +91,9 @@ def _predicate_forms(stem: str) -> set[str]:
 _PRED_FORMS = {kind: sorted({f for stem in stems for f in _predicate_forms(stem)}, key=len, reverse=True)
                for kind, stems in _PRED_ROWS.items()}
 _PREDICATE = re.compile(
-    r"(?:이|가|은|는|도|에|의)?[ \t]{0,2}(?:(?P<normal>" + "|".join(map(re.escape, _PRED_FORMS.get("normal", [])))
-    + r")|(?P<complaint>" + "|".join(map(re.escape, _PRED_FORMS.get("complaint", []))) + r"))[가-힣]*")
+    r"(?:[ \t]?수치)?(?:이|가|은|는|도|에|의)?[ \t]{0,2}(?:(?P<normal>" + "|".join(map(re.escape, _PRED_FORMS.get("normal", [])))
+    + r")|(?P<complaint>" + "|".join(map(re.escape, _PRED_FORMS.get("complaint", [])))
+    + r")|(?P<abnormal>" + "|".join(map(re.escape, _PRED_FORMS.get("abnormal", []))) + r"))[가-힣]*")
 _SITE_PRED = Term("", Category.SYMPTOM, "", None, None, None, 1, False, False)
 
 
@@ -104,8 +105,9 @@ def site_predicates(text: str, matches: list[Match]) -> list[Match]:
         if m.term.category not in (Category.ANATOMY, Category.TEST):
             continue
         p = _PREDICATE.match(text, m.end)
-        if p is None or (m.term.category is Category.TEST and p.group("normal") is None):
-            continue
+        if p is None or (m.term.category is Category.TEST and p.group("complaint") is not None) or (
+                m.term.category is Category.ANATOMY and p.group("abnormal") is not None):
+            continue  # sites take complaints, tests take values; both take normal results
         normal = p.group("normal") is not None
         normalized = "정상" if normal else _SITE_PAIN.get(m.term.normalized, f"{m.term.normalized} 증상")
         out.append(Match(m.begin, p.end(), replace(_SITE_PRED, surface=text[m.begin:p.end()], normalized=normalized)))
