@@ -170,7 +170,9 @@ def _rows(table: dict[str, tuple[str, set[str]]]) -> list[tuple[str, str, str]]:
             forms |= {s} if s.isascii() else wordform.spacing_variants(s)
         forms -= _STOP
         if forms:
-            out.append((normalized, code, "|".join(sorted(forms))))
+            # The lexicon also matches a row's normalized name, so a stop-listed one gives way to a kept form.
+            name = normalized if normalized not in _STOP else min(forms, key=lambda f: (f.isascii(), len(f), f))
+            out.append((name, code, "|".join(sorted(forms))))
     return out
 
 
