@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
+
+import ahocorasick
 
 from services.extraction.local.resources import rows
 
@@ -64,31 +67,30 @@ class Rule:
     normalized: str
 
 
-def _load() -> tuple[list[Rule], re.Pattern[str]]:
+def _load() -> tuple[list[Rule], ahocorasick.Automaton]:
+    """The rules, and one Aho-Corasick automaton over every written predicate form: each form maps to the
+    subject sets that must stand shortly before it (None: the predicate alone is enough)."""
     rules: list[Rule] = []
-    alone: set[str] = set()
-    paired: list[str] = []
+    by_form: dict[str, list[frozenset[str] | None]] = {}
     for subj, preds, normalized in rows("colloquial.tsv"):
         subjects = None if subj.strip() == "*" else frozenset(subj.split("|"))
-        forms: set[str] = set()
         for pred in preds.split("|"):
             words = tuple(pred.split())
             rules.append(Rule(subjects, words, normalized.strip()))
             # Prefilter on one written word: the last (the predicate) after a subject, else the
             # first ("토할 것 같아요" is found by 토할; 같아요 alone is everywhere).
-            forms |= conjugated_prefixes(words[-1] if subjects is not None or len(words) == 1 else words[0])
-        if subjects is None:
-            alone |= forms
-        else:
-            # A common noun (열, 속, 목) only matters with its predicate close behind it.
-            subj_re = "|".join(map(re.escape, sorted(subjects, key=len, reverse=True)))
-            pred_re = "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
-            paired.append(rf"(?:{subj_re})[^.!?\n]{{0,14}}?(?:{pred_re})")
-    alone_re = "|".join(map(re.escape, sorted(alone, key=len, reverse=True)))
-    return rules, re.compile("|".join([*paired, alone_re]))
+            for form in conjugated_prefixes(words[-1] if subjects is not None or len(words) == 1 else words[0]):
+                by_form.setdefault(form, []).append(subjects)
+    automaton = ahocorasick.Automaton()
+    for form, subject_sets in by_form.items():
+        automaton.add_word(form, (len(form), tuple(subject_sets)))
+    automaton.make_automaton()
+    return rules, automaton
 
 
 RULES, PREFILTER = _load()
+# A common noun (열, 속, 목) only matters with its predicate close behind it.
+_SUBJECT_GAP = 14
 RULES_BY_STEM: dict[str, list[Rule]] = {}
 for _rule in RULES:
     RULES_BY_STEM.setdefault(_rule.predicate[-1], []).append(_rule)
@@ -136,29 +138,59 @@ def _match_predicate(tokens: list[Any], i: int, rule: Rule) -> bool:
     return True
 
 
+def _prefilter_hits(text: str) -> list[tuple[int, int]]:
+    """(start, end) of likely expressions: a predicate form alone, or one with its subject at most a few
+    characters before it in the same sentence. One C pass finds every predicate form."""
+    hits: list[tuple[int, int]] = []
+    for last, (length, subject_sets) in PREFILTER.iter(text):
+        begin, end = last - length + 1, last + 1
+        start: int | None = None
+        for subjects in subject_sets:
+            if subjects is None:
+                start = begin if start is None else start
+                continue
+            lo = begin - _SUBJECT_GAP
+            window = text[max(0, lo - 4):begin]
+            cut = max(window.rfind("."), window.rfind("!"), window.rfind("?"), window.rfind("\n"))
+            window_start = max(0, lo - 4) + cut + 1
+            for subject in subjects:
+                pos = text.find(subject, window_start, begin)
+                if pos >= 0 and (start is None or pos < start):
+                    start = pos
+        if start is not None:
+            hits.append((start, end))
+    return sorted(hits)
+
+
 def _windows(text: str) -> list[tuple[int, str]]:
     """Small spans around prefilter hits, within one sentence: two words before the hit (a
     subject, 안/못, 살살) and two after (…지 않아요, …ㄹ 것 같아요). Analysing these instead of whole sentences
     keeps morphology off the hot path."""
     spans: list[list[int]] = []
-    for sent in _SENTENCE.finditer(text):
-        s_begin, s_end = sent.span()
-        for m in PREFILTER.finditer(text, s_begin, s_end):
-            begin = m.start()
-            for _ in range(3):  # back to the start of this word, then two more words
-                prev = text.rfind(" ", s_begin, begin - 1) if begin > s_begin else -1
-                begin = prev + 1 if prev >= 0 else s_begin
-                if begin == s_begin:
-                    break
-            end = m.end()
-            limit = min(s_end, m.end() + 12)  # short windows keep kiwipiepy cheap
-            for _ in range(3):  # to the end of this word and the next two
-                nxt = text.find(" ", end + 1, limit)
-                end = nxt if nxt >= 0 else limit
-            if spans and begin <= spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], end)
-            else:
-                spans.append([begin, end])
+    sentences = [m.span() for m in _SENTENCE.finditer(text)]
+    starts = [b for b, _ in sentences]
+    for hit_begin, hit_end in _prefilter_hits(text):
+        i = bisect_right(starts, hit_begin) - 1
+        if i < 0:
+            continue
+        s_begin, s_end = sentences[i]
+        if hit_end > s_end:
+            continue
+        begin = hit_begin
+        for _ in range(3):  # back to the start of this word, then two more words
+            prev = text.rfind(" ", s_begin, begin - 1) if begin > s_begin else -1
+            begin = prev + 1 if prev >= 0 else s_begin
+            if begin == s_begin:
+                break
+        end = hit_end
+        limit = min(s_end, hit_end + 12)  # short windows keep kiwipiepy cheap
+        for _ in range(3):  # to the end of this word and the next two
+            nxt = text.find(" ", end + 1, limit)
+            end = nxt if nxt >= 0 else limit
+        if spans and begin <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([begin, end])
     return [(b, text[b:e]) for b, e in spans]
 
 
