@@ -33,6 +33,7 @@ _PRIORITY = {"symptoms.tsv": 0, "diagnoses.tsv": 0, "medications.tsv": 0, "tests
 # Modifiers that may be written glued to a term ("급성위염", "우측무릎").
 _GLUE_PREFIXES = ("급성", "만성", "재발성", "반복성", "지속성", "간헐적", "경증", "중증", "우측", "좌측", "양측",
                   "전신", "다발성", "미만성", "심한", "경미한", "상", "하", "좌", "우", "양", "소아", "노인성")
+_VALUE_AFTER = re.compile(r"[ \t]*[:=]?[ \t]*[-+]?\d")
 _JOSA = ("이", "가", "은", "는", "을", "를", "에", "의", "도", "과", "와", "로", "으로", "만", "쪽", "부", "서")
 
 
@@ -120,14 +121,14 @@ class Lexicon:
                 return False
             # One- or two-letter lab abbreviations (K, Na, Cr) only count next to a value.
             if len(term.surface) <= 2 and term.category is Category.TEST:
-                return re.match(r"\s*[:=]?\s*[-+]?\d", text[end:end + 6]) is not None
+                return _VALUE_AFTER.match(text, end) is not None
             return True
         if _is_hangul(before):
-            if len(term.surface) < 3 and not any(text.endswith(p, 0, begin) for p in _GLUE_PREFIXES):
+            if len(term.surface) < 3 and not text.endswith(_GLUE_PREFIXES, 0, begin):
                 return False
         if len(term.surface) == 1:
             # A single syllable (배, 간, 목) only as a word of its own or with a particle.
-            return not _is_hangul(after) or any(text.startswith(j, end) for j in _JOSA)
+            return not _is_hangul(after) or text.startswith(_JOSA, end)
         if _is_hangul(after) and _is_hangul(text[end + 1:end + 2]):
             # Two or more syllables glued after a term must be a particle or an ending (간염으로,
             # 출혈되어), not the rest of another word (안정적, 호흡기내과, 폐렴구균).
