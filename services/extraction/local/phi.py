@@ -277,9 +277,11 @@ RECOGNIZERS: dict[str, Recognizer] = {
     "address": _regex(_ADDRESS, "address"),
     "address_labelled": _regex(_LABELLED_ADDRESS, "address", "addr"),
     "address_latin": _windowed(_LATIN_ADDRESS, "address", r"\d[\d-]*,?\s+[A-Z]", before=2, after=120),
-    "date": _windowed(_DATE, "date", r"\d\s?[-./년월]"),
-    "age": _windowed(_AGE, "age", r"세|살|[yY]/?[oO]|yrs|years|나이|Age|[MF]/|/\s*[MF]|\d0대"),
-    "sex": _windowed(_SEX, "sex", r"성별|Sex|\d\s*/\s*[MF]|[MF]\s*/\s*\d|세|\d대|[남여]\s*/|[Mm]ale|[Ff]emale"),
+    # Triggers are what every match must contain: a date has two separators or 년/월 after a digit, an age a
+    # digit before 세/살/대 or a labelled number, a sex a word beside an age or its label.
+    "date": _windowed(_DATE, "date", r"\d\s?[-./]\s?\d{1,2}\s?[-./]|\d\s?[년월]|\d/\d"),
+    "age": _windowed(_AGE, "age", r"\d\s*(?:세|살|대|[yY]/?[oO]|yrs|years)|나이|Age|[MF]/\d|\d\s*/\s*[MF남여]|[남여]/\d"),
+    "sex": _windowed(_SEX, "sex", r"성별|Sex|\d\s*/\s*[MF]|[MF]\s*/\s*\d|\d\s*세|\d대|[남여]\s*[/,]|[Mm]ale|[Ff]emale"),
 }
 # When spans overlap, the more specific type wins (an RRN is not a date or a phone number).
 _RANK = {"rrn": 0, "email": 1, "patient_id": 2, "insurance_id": 2, "license_number": 2, "phone": 3, "fax": 3, "address": 4,
