@@ -29,27 +29,43 @@ def _style(e: Entity) -> str:
     return style
 
 
+def _mark(e: Entity, inner: str, labels: dict[str, str]) -> str:
+    title = f"{labels.get(e.category.value, e.category.value)} · {e.assertion}"
+    if e.normalized:
+        title += f" · {e.normalized}"
+    return (
+        f'<mark class="nl-ent nl-{e.category.value}" data-category="{e.category.value}" '
+        f'data-assertion="{e.assertion}" title="{html.escape(title, quote=True)}" style="{_style(e)}">{inner}</mark>'
+    )
+
+
 def highlight(text: str, entities: list[Entity], labels: dict[str, str] | None = None) -> str:
-    """The note as escaped HTML with one <mark> per entity (overlaps keep the earlier one)."""
+    """The note as escaped HTML with one <mark> per entity. Mentions inside another ("허리" inside "허리가 아파요",
+    as the guideline tags them) are nested marks; a mention that only partly overlaps an earlier one is left out."""
     labels = labels or {}
     spans = sorted((e for e in entities if e.grounded and 0 <= e.begin < e.end <= len(text)), key=lambda e: (e.begin, -e.end))
-    out: list[str] = []
-    pos = 0
-    for e in spans:
-        if e.begin < pos:
-            continue
-        out.append(html.escape(text[pos:e.begin]))
-        title = f"{labels.get(e.category.value, e.category.value)} · {e.assertion}"
-        if e.normalized:
-            title += f" · {e.normalized}"
-        out.append(
-            f'<mark class="nl-ent nl-{e.category.value}" data-category="{e.category.value}" '
-            f'data-assertion="{e.assertion}" title="{html.escape(title, quote=True)}" style="{_style(e)}">'
-            f"{html.escape(text[e.begin:e.end])}</mark>"
-        )
-        pos = e.end
-    out.append(html.escape(text[pos:]))
-    body = "".join(out)
+
+    def render(begin: int, end: int, inside: list[Entity]) -> str:
+        out: list[str] = []
+        pos = begin
+        i = 0
+        while i < len(inside):
+            e = inside[i]
+            i += 1
+            if e.begin < pos:
+                continue  # partly overlaps the previous mark
+            children = []
+            while i < len(inside) and inside[i].begin < e.end:
+                if inside[i].end <= e.end:
+                    children.append(inside[i])
+                i += 1
+            out.append(html.escape(text[pos:e.begin]))
+            out.append(_mark(e, render(e.begin, e.end, children), labels))
+            pos = e.end
+        out.append(html.escape(text[pos:end]))
+        return "".join(out)
+
+    body = render(0, len(text), spans)
     return (
         '<div class="nl-source" style="white-space:pre-wrap;line-height:1.9;font-size:0.95rem;'
         f'border:1px solid #ddd;border-radius:6px;padding:12px;max-height:70vh;overflow:auto">{body}</div>'
