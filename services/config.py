@@ -43,7 +43,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Everything the app writes: database, originals.")
     language: Literal["ko", "en"] = Field("ko", description="Default UI language.")
-    extraction_engine: Literal["local"] = Field("local", description="Extraction engine.")
+    extraction_engine: Literal["local", "claude"] = Field("local", description="Extraction engine.")
+    claude_model_id: str = Field("global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                                 description="Bedrock model or inference profile id for the claude engine.")
+    claude_prompt: str = Field("extraction", description="Prompt file (task or task@version) for the claude engine.")
+    cloud_mask_phi: bool = Field(True, description="Mask PHI locally before any note text goes to a cloud engine.")
     storage_backend: Literal["sqlite"] = Field("sqlite", description="Records and search backend.")
     max_note_bytes: int = Field(2_000_000, ge=1, description="Largest accepted note file, in bytes.")
     seed_samples: bool = Field(True, description="Load sample notes on first start when the store is empty.")

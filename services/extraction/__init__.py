@@ -19,6 +19,7 @@ class Extractor(Protocol):
 # lazily keeps boto3 and model loading out of start-up for users of other engines.
 ENGINES: dict[str, str] = {
     "local": "services.extraction.local.engine:LocalKoreanEngine",
+    "claude": "services.extraction.llm.claude:from_settings",
 }
 
 
