@@ -78,6 +78,9 @@ class ExtractionResult(BaseModel):
     prompt_version: str | None = None
     entities: list[Entity] = Field(default_factory=list)
     fields: NoteFields = Field(default_factory=NoteFields)
+    # LLM engines: the call's tokens, latency and estimated cost, and whether the result came from the cache.
+    usage: dict[str, float] = Field(default_factory=dict)
+    cached: bool = False
 
 
 def utcnow() -> str:

@@ -31,7 +31,10 @@ def build_app(settings: Settings | None = None, seed: bool | None = None) -> App
     logging.getLogger("services").setLevel(settings.log_level.upper())
     store = SQLiteStore(settings.db_path)
     blobs = LocalBlobStore(settings.originals_dir)
-    notes = NoteService(store, blobs, get_extractor(settings.extraction_engine), settings.max_note_bytes)
+    extractor = get_extractor(settings.extraction_engine)
+    if hasattr(extractor, "attach_cache"):
+        extractor.attach_cache(store)  # LLM engines keep their results in the store: no second call for a note
+    notes = NoteService(store, blobs, extractor, settings.max_note_bytes)
     app = App(settings=settings, notes=notes, store=store)
     if (settings.seed_samples if seed is None else seed) and store.counts()["notes"] == 0 and settings.sample_dir.is_dir():
         notes.seed(settings.sample_dir)

@@ -149,3 +149,23 @@ def test_engine_is_chosen_by_configuration_without_touching_aws(monkeypatch: pyt
     monkeypatch.setenv("NOTELENS_CLAUDE_PROMPT", "extraction@v1")
     engine = get_extractor("claude")
     assert isinstance(engine, ClaudeEngine) and engine.model_id.startswith("us.") and engine._client is None
+
+
+def test_cache_second_run_makes_no_call_and_says_so(tmp_path: Path) -> None:
+    from services.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "db.sqlite3")
+    client = _client()
+    engine = _engine(client)
+    engine.attach_cache(store)
+    with Stubber(client) as stub:  # exactly one response: a second call would fail the stub
+        stub.add_response("converse", _response(GOOD))
+        first = engine.extract(NOTE)
+        second = engine.extract(NOTE)
+        stub.assert_no_pending_responses()
+    assert engine.calls == 1 and not first.cached and second.cached
+    assert second.entities == first.entities
+    assert first.usage["input_tokens"] == 900 and first.usage["cost_usd"] == pytest.approx((900 * 3 + 120 * 15) / 1e6)
+    changed = ClaudeEngine(client=client, model_id="apac.anthropic.claude-sonnet-4-5-20250929-v1:0", today="2025-05-07",
+                           mask_phi=False)
+    assert changed.cache_key(NOTE) != engine.cache_key(NOTE)  # other inference settings, other entry

@@ -226,6 +226,17 @@ class SQLiteStore:
             out["extractions"] = con.execute("SELECT COUNT(*) FROM extractions").fetchone()[0]
         return out
 
+    def cache_get(self, key: str) -> tuple[str, str] | None:
+        """(result JSON, usage JSON) of a cached LLM call."""
+        with self._conn() as con:
+            row = con.execute("SELECT result_json, usage_json FROM llm_cache WHERE key = ?", (key,)).fetchone()
+        return (row["result_json"], row["usage_json"]) if row else None
+
+    def cache_put(self, key: str, engine: str, model_id: str, prompt_ref: str, result_json: str, usage_json: str) -> None:
+        with self._conn() as con:
+            con.execute("INSERT OR REPLACE INTO llm_cache VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (key, engine, model_id, prompt_ref, result_json, usage_json, utcnow()))
+
     def search(self, query: str, limit: int = 50) -> list[Note]:
         query = query.strip()
         if not query:

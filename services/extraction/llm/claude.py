@@ -8,11 +8,13 @@ Region, credentials and endpoint come only from boto3's standard configuration (
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -25,6 +27,26 @@ from services.extraction.local.phi import MaskEntry, find_phi, mask
 ENGINE_NAME = "claude"
 DEFAULT_MODEL = "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
 log = logging.getLogger(__name__)
+
+
+_PRICES = [(r[0], float(r[1]), float(r[2])) for r in
+           (line.split("\t") for line in (Path(__file__).with_name("prices.tsv")).read_text("utf-8").splitlines()
+            if line.strip() and not line.startswith("#")) if len(r) == 3]
+
+
+def estimated_cost(model_id: str, input_tokens: float, output_tokens: float) -> float | None:
+    for fragment, per_in, per_out in _PRICES:
+        if fragment in model_id:
+            return round((input_tokens * per_in + output_tokens * per_out) / 1_000_000, 6)
+    return None
+
+
+class ResultCache(Protocol):
+    """Where results are kept between runs (the store implements it)."""
+
+    def cache_get(self, key: str) -> tuple[str, str] | None: ...
+
+    def cache_put(self, key: str, engine: str, model_id: str, prompt_ref: str, result_json: str, usage_json: str) -> None: ...
 
 
 class LLMOutputError(RuntimeError):
@@ -56,7 +78,18 @@ class ClaudeEngine:
         self.prompt = prompts.load(prompt)
         self.mask_phi = mask_phi
         self.today = today
+        self.cache: ResultCache | None = None
+        self.calls = 0
         self.last_usage: dict[str, Any] = {}
+
+    def attach_cache(self, cache: ResultCache) -> None:
+        self.cache = cache
+
+    def cache_key(self, text: str) -> str:
+        """Note text, prompt version (by content), model and inference parameters: what decides the answer."""
+        parts = [hashlib.sha256(text.encode()).hexdigest(), hashlib.sha256(self.prompt.body.encode()).hexdigest(),
+                 self.prompt.ref, self.model_id, str(self.prompt.temperature), str(self.prompt.max_tokens), str(self.mask_phi)]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
     @property
     def client(self) -> Any:
@@ -79,12 +112,19 @@ class ClaudeEngine:
 
     def _answer(self, params: dict[str, Any]) -> LLMAnswer:
         messages = list(params["messages"])
+        tokens_in = tokens_out = 0
         for attempt in range(2):
             started = time.perf_counter()
             response = self.client.converse(**{**params, "messages": messages})
+            self.calls += 1
             usage = response.get("usage", {})
-            self.last_usage = {"input_tokens": usage.get("inputTokens", 0), "output_tokens": usage.get("outputTokens", 0),
+            tokens_in += usage.get("inputTokens", 0)  # a repair round costs too
+            tokens_out += usage.get("outputTokens", 0)
+            self.last_usage = {"input_tokens": tokens_in, "output_tokens": tokens_out,
                                "latency_ms": round((time.perf_counter() - started) * 1000)}
+            cost = estimated_cost(self.model_id, tokens_in, tokens_out)
+            if cost is not None:
+                self.last_usage["cost_usd"] = cost
             content = response["output"]["message"]["content"]
             tool = next((c["toolUse"] for c in content if "toolUse" in c), None)
             try:
@@ -106,6 +146,13 @@ class ClaudeEngine:
         raise AssertionError("unreachable")
 
     def extract(self, text: str) -> ExtractionResult:
+        key = self.cache_key(text)
+        if self.cache is not None:
+            hit = self.cache.cache_get(key)
+            if hit is not None:
+                result = ExtractionResult.model_validate_json(hit[0])
+                return result.model_copy(update={"cached": True})
+        self.last_usage = {}
         params, entries, phi = self.request(text)
         answer = self._answer(params)
         entities: list[Entity] = []
@@ -137,8 +184,12 @@ class ClaudeEngine:
         )
         log.info("claude extraction: %d entities, %d ungrounded, usage %s", len(entities),
                  sum(not e.grounded for e in entities), json.dumps(self.last_usage))
-        return ExtractionResult(engine=ENGINE_NAME, model_id=self.model_id, prompt_version=self.prompt.ref,
-                                entities=entities, fields=fields)
+        result = ExtractionResult(engine=ENGINE_NAME, model_id=self.model_id, prompt_version=self.prompt.ref,
+                                  entities=entities, fields=fields, usage=self.last_usage)
+        if self.cache is not None:
+            self.cache.cache_put(key, ENGINE_NAME, self.model_id, self.prompt.ref, result.model_dump_json(),
+                                 json.dumps(self.last_usage))
+        return result
 
 
 def from_settings() -> ClaudeEngine:
