@@ -43,10 +43,12 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Everything the app writes: database, originals.")
     language: Literal["ko", "en"] = Field("ko", description="Default UI language.")
-    extraction_engine: Literal["local", "claude"] = Field("local", description="Extraction engine.")
+    extraction_engine: Literal["local", "claude", "llm"] = Field("local", description="Extraction engine.")
+    llm_base_url: str = Field("http://localhost:11434/v1", description="OpenAI-compatible endpoint for the llm engine.")
+    llm_model: str = Field("qwen2.5:14b-instruct", description="Model name for the llm engine.")
     claude_model_id: str = Field("global.anthropic.claude-sonnet-4-5-20250929-v1:0",
                                  description="Bedrock model or inference profile id for the claude engine.")
-    claude_prompt: str = Field("extraction", description="Prompt file (task or task@version) for the claude engine.")
+    claude_prompt: str = Field("extraction", description="Prompt file (task or task@version) for the LLM engines.")
     cloud_mask_phi: bool = Field(True, description="Mask PHI locally before any note text goes to a cloud engine.")
     storage_backend: Literal["sqlite"] = Field("sqlite", description="Records and search backend.")
     max_note_bytes: int = Field(2_000_000, ge=1, description="Largest accepted note file, in bytes.")

@@ -20,6 +20,7 @@ class Extractor(Protocol):
 ENGINES: dict[str, str] = {
     "local": "services.extraction.local.engine:LocalKoreanEngine",
     "claude": "services.extraction.llm.claude:from_settings",
+    "llm": "services.extraction.llm.openai_compat:from_settings",
 }
 
 
