@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,8 +16,6 @@ from services.domain import Entity, ExtractionResult, Note, Review
 from services.evaluate import Scores, distinct, load_gold, score_note
 from services.extraction import Extractor
 from services.extraction.llm import prompts
-
-_VERSION = re.compile(r"v(\d+)")
 
 
 def diff(old: str, new: str, old_name: str = "saved", new_name: str = "edited") -> str:
