@@ -43,7 +43,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Everything the app writes: database, originals.")
     language: Literal["ko", "en"] = Field("ko", description="Default UI language.")
-    extraction_engine: Literal["local", "claude", "llm"] = Field("local", description="Extraction engine.")
+    extraction_engine: Literal["local", "claude", "llm", "comprehend-medical"] = Field("local", description="Extraction engine.")
+    comprehend_english_only: bool = Field(False, description="Send only a mixed note's English sentences to Comprehend Medical.")
     llm_base_url: str = Field("http://localhost:11434/v1", description="OpenAI-compatible endpoint for the llm engine.")
     llm_model: str = Field("qwen2.5:14b-instruct", description="Model name for the llm engine.")
     claude_model_id: str = Field("global.anthropic.claude-sonnet-4-5-20250929-v1:0",

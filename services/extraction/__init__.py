@@ -21,6 +21,7 @@ ENGINES: dict[str, str] = {
     "local": "services.extraction.local.engine:LocalKoreanEngine",
     "claude": "services.extraction.llm.claude:from_settings",
     "llm": "services.extraction.llm.openai_compat:from_settings",
+    "comprehend-medical": "services.extraction.comprehend_medical:from_settings",
 }
 
 
