@@ -6,8 +6,11 @@ Region, credentials and endpoint come only from boto3's standard configuration (
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
+from services.domain import ExtractionResult
 from services.extraction.llm.base import LLMEngine, LLMOutputError, Reply, ResultCache, estimated_cost
 from services.extraction.llm.schema import TOOL_NAME, tool_spec
 
@@ -33,6 +36,7 @@ class ClaudeEngine(LLMEngine):
                  mask_phi: bool = True, today: str | None = None) -> None:
         super().__init__(model_id, prompt, mask_phi, today)
         self._client = client
+        self._on_delta: Callable[[str], None] | None = None
 
     @property
     def client(self) -> Any:
@@ -49,12 +53,44 @@ class ClaudeEngine(LLMEngine):
         }
 
     def _call(self, user: str, history: list[Any]) -> Reply:
+        if self._on_delta is not None:
+            return self._call_stream(user, history, self._on_delta)
         response = self.client.converse(**self.converse_params(user, history))
         content = response["output"]["message"]["content"]
         tool = next((c["toolUse"] for c in content if "toolUse" in c), None)
         usage = response.get("usage", {})
         return Reply(tool["input"] if tool else None, (content, tool), usage.get("inputTokens", 0),
                      usage.get("outputTokens", 0))
+
+    def stream(self, text: str, on_delta: Callable[[str], None]) -> ExtractionResult:
+        """The live run of the Prompt Lab: ConverseStream, each piece of the tool input handed to ``on_delta`` as it
+        arrives, then the same validation, grounding and cache as ``extract`` (a cached result makes no call)."""
+        self._on_delta = on_delta
+        try:
+            return self.extract(text)
+        finally:
+            self._on_delta = None
+
+    def _call_stream(self, user: str, history: list[Any], on_delta: Callable[[str], None]) -> Reply:
+        response = self.client.converse_stream(**self.converse_params(user, history))
+        parts: list[str] = []
+        tool_id, usage = "stream", {}
+        for event in response["stream"]:
+            if "contentBlockStart" in event:
+                tool_id = event["contentBlockStart"]["start"].get("toolUse", {}).get("toolUseId", tool_id)
+            elif "contentBlockDelta" in event:
+                delta = event["contentBlockDelta"]["delta"]
+                piece = delta.get("toolUse", {}).get("input", "") or delta.get("text", "")
+                parts.append(piece)
+                on_delta(piece)
+            elif "metadata" in event:
+                usage = event["metadata"].get("usage", {})
+        try:
+            tool_input = json.loads("".join(parts))
+        except json.JSONDecodeError:
+            tool_input = None
+        tool = {"toolUseId": tool_id, "name": TOOL_NAME, "input": tool_input if isinstance(tool_input, dict) else {}}
+        return Reply(tool_input, ([{"toolUse": tool}], tool), usage.get("inputTokens", 0), usage.get("outputTokens", 0))
 
     def _repair_turns(self, reply: Reply, problem: str) -> list[Any]:
         content, tool = reply.turn
