@@ -24,7 +24,7 @@ def _entity(text: str, sent: str, category: str, typ: str, traits: tuple[str, ..
             "Type": typ, "Traits": [{"Name": n, "Score": 0.9} for n in traits], **extra}
 
 
-NOTE = "Patient: John Smith, 010-1234-5678. Denies chest pain. Hx of hypertension. Metformin 500 mg po bid.\n"
+NOTE = "John Smith, 010-1234-5678. Denies chest pain. Hx of hypertension. Metformin 500 mg po bid.\n"
 
 
 def test_entities_mapped_and_phi_never_sent() -> None:
@@ -33,7 +33,7 @@ def test_entities_mapped_and_phi_never_sent() -> None:
     sent_texts: list[str] = []
     client.meta.events.register("before-parameter-build.comprehendmedical.DetectEntitiesV2",
                                 lambda params, **_: sent_texts.append(params["Text"]))
-    masked = "Patient: [이름1], [전화1]. Denies chest pain. Hx of hypertension. Metformin 500 mg po bid.\n"
+    masked = "[이름1], [전화1]. Denies chest pain. Hx of hypertension. Metformin 500 mg po bid.\n"
     response = {"Entities": [
         _entity("chest pain", masked, "MEDICAL_CONDITION", "DX_NAME", ("SYMPTOM", "NEGATION")),
         _entity("hypertension", masked, "MEDICAL_CONDITION", "DX_NAME", ("DIAGNOSIS", "PAST_HISTORY")),

@@ -364,6 +364,8 @@ def test_prescriptions_visits_and_dates_are_not_advice_or_tests(engine: LocalKor
         ("환자정보: 정태식 / 71세 / 남 / #U3390127", "patient_id", "U3390127"),
         ("성별/나이: 남/76", "age", "76"),
         ("3세 여아", "sex", "여아"),
+        ("John Smith, 010-1234-5678. Denies chest pain.", "name", "John Smith"),  # a Latin name by what follows it
+        ("Mary Jones (F/62) presented with fever", "name", "Mary Jones"),
         ("수검번호 HC-240418-0092", "patient_id", "HC-240418-0092"),
     ],
 )

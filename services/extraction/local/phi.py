@@ -128,6 +128,21 @@ def _names_before_demographics(text: str) -> Iterable[PhiSpan]:
             yield span[0], span[1], "name"
 
 
+# A Latin-script name in running text, known by what follows it: an age, sex or phone ("John Smith, 45",
+# "Mary Jones (F/62)", "John Smith, 010-…"). Capitalised clinical phrases ("Chest Pain, 3 days") are not names.
+_LATIN_IN_TEXT = re.compile(r"(?<![A-Za-z.])(?P<name>[A-Z][a-z]+(?: [A-Z][a-z]+){1,2})(?=\s*[,(]\s*(?:\d|[MF](?![a-z])|Male|Female|age))")
+_NOT_LATIN_NAMES = frozenset(
+    "patient chest blood history pain fever cough lung heart left right upper lower acute chronic vital signs"
+    " physical exam assessment plan impression findings diagnosis medication test day week month year dose".split())
+
+
+def _latin_names(text: str) -> Iterable[PhiSpan]:
+    for m in _LATIN_IN_TEXT.finditer(text):
+        words = m.group("name").lower().split()
+        if not any(w in _NOT_LATIN_NAMES for w in words):
+            yield m.start("name"), m.end("name"), "name"
+
+
 def _masked_names(text: str) -> Iterable[PhiSpan]:
     """Names already half-masked in the source ("김OO님", "이○○", "남궁**") still mark a person."""
     for m in _MASK_MARK.finditer(text):
@@ -264,6 +279,7 @@ RECOGNIZERS: dict[str, Recognizer] = {
     "name_honorific": _honorific_names,
     "name_demographics": _names_before_demographics,
     "name_masked": _masked_names,
+    "name_latin": _latin_names,
     "rrn": _regex(_RRN, "rrn"),
     "phone": _windowed(_PHONE, "phone", r"\d{3,4}[-.\s]\d{4}|01[016789]\d{7}"),
     "name_role": _role_names,
