@@ -6,14 +6,13 @@ from __future__ import annotations
 import binascii
 import json
 import struct
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from services.extraction.llm.claude import ClaudeEngine, bedrock_client
+from tests.loopback import LoopbackServer
 
 
 def _frame(event_type: str, payload: dict[str, Any]) -> bytes:
@@ -37,46 +36,32 @@ PIECES = [ANSWER[:20], ANSWER[20:60], ANSWER[60:]]
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
-    seen: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            seen.append({"path": self.path, "body": json.loads(self.rfile.read(int(self.headers["Content-Length"])))})
-            frames = [_frame("messageStart", {"role": "assistant"}),
-                      _frame("contentBlockStart", {"start": {"toolUse": {"toolUseId": "t1", "name": "record_entities"}},
-                                                   "contentBlockIndex": 0})]
-            frames += [_frame("contentBlockDelta", {"delta": {"toolUse": {"input": p}}, "contentBlockIndex": 0}) for p in PIECES]
-            frames += [_frame("contentBlockStop", {"contentBlockIndex": 0}), _frame("messageStop", {"stopReason": "tool_use"}),
-                       _frame("metadata", {"usage": {"inputTokens": 50, "outputTokens": 30, "totalTokens": 80},
-                                           "metrics": {"latencyMs": 12}})]
-            body = b"".join(frames)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/vnd.amazon.eventstream")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", f"http://127.0.0.1:{httpd.server_address[1]}")
+def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
+    server = LoopbackServer()
+    frames = [_frame("messageStart", {"role": "assistant"}),
+              _frame("contentBlockStart", {"start": {"toolUse": {"toolUseId": "t1", "name": "record_entities"}},
+                                           "contentBlockIndex": 0})]
+    frames += [_frame("contentBlockDelta", {"delta": {"toolUse": {"input": p}}, "contentBlockIndex": 0}) for p in PIECES]
+    frames += [_frame("contentBlockStop", {"contentBlockIndex": 0}), _frame("messageStop", {"stopReason": "tool_use"}),
+               _frame("metadata", {"usage": {"inputTokens": 50, "outputTokens": 30, "totalTokens": 80},
+                                   "metrics": {"latencyMs": 12}})]
+    server.replies.append(("application/vnd.amazon.eventstream", b"".join(frames)))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.url)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-northeast-2")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    yield seen
-    httpd.shutdown()
+    yield server
+    server.close()
 
 
-def test_streamed_answer_arrives_in_pieces_and_is_grounded(endpoint: list[dict[str, Any]]) -> None:
+def test_streamed_answer_arrives_in_pieces_and_is_grounded(endpoint: LoopbackServer) -> None:
     note = "환자 이서연 (F/34): 3일 전부터 기침, 발열은 없음."
     engine = ClaudeEngine(client=bedrock_client(), model_id="apac.anthropic.claude-sonnet-4-5-20250929-v1:0")
     pieces: list[str] = []
     result = engine.stream(note, pieces.append)
     assert pieces == PIECES  # the UI sees the answer as it streams in
-    assert endpoint[0]["path"].endswith("/converse-stream") and "이서연" not in json.dumps(endpoint[0]["body"], ensure_ascii=False)
+    request = endpoint.requests[0]
+    assert request["path"].endswith("/converse-stream") and "이서연" not in json.dumps(request["body"], ensure_ascii=False)
     found = {e.text: e for e in result.entities if e.category.value == "symptom"}
     assert set(found) == {"기침", "발열"} and found["발열"].negated and all(e.grounded for e in found.values())
     assert result.usage["input_tokens"] == 50 and result.fields.department == "호흡기내과"
