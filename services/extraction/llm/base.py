@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
@@ -97,12 +98,12 @@ class LLMEngine:
         masked, entries = mask(text, phi) if self.mask_phi else (text, [])
         return self.prompt.render(masked, self.today or date.today().isoformat(), ", ".join(CLINICAL)), entries, phi
 
-    def _answer(self, user: str) -> LLMAnswer:
+    def _answer(self, user: str, call: Callable[[str, list[Any]], Reply]) -> LLMAnswer:
         history: list[Any] = []
         tokens_in = tokens_out = 0
         for attempt in range(2):
             started = time.perf_counter()
-            reply = self._call(user, history)
+            reply = call(user, history)
             self.calls += 1
             tokens_in += reply.input_tokens  # a repair round costs too
             tokens_out += reply.output_tokens
@@ -122,6 +123,10 @@ class LLMEngine:
         raise AssertionError("unreachable")
 
     def extract(self, text: str) -> ExtractionResult:
+        return self._extract(text, self._call)
+
+    def _extract(self, text: str, call: Callable[[str, list[Any]], Reply]) -> ExtractionResult:
+        """``extract`` with the way one turn is sent chosen by the caller (a streaming run passes its own)."""
         key = self.cache_key(text)
         if self.cache is not None:
             hit = self.cache.cache_get(key)
@@ -129,7 +134,7 @@ class LLMEngine:
                 return ExtractionResult.model_validate_json(hit[0]).model_copy(update={"cached": True})
         self.last_usage = {}
         user, entries, phi = self.user_prompt(text)
-        answer = self._answer(user)
+        answer = self._answer(user, call)
         entities: list[Entity] = []
         taken: set[tuple[int, int]] = set()
         for item in answer.entities:

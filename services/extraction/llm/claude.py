@@ -36,7 +36,6 @@ class ClaudeEngine(LLMEngine):
                  mask_phi: bool = True, today: str | None = None) -> None:
         super().__init__(model_id, prompt, mask_phi, today)
         self._client = client
-        self._on_delta: Callable[[str], None] | None = None
 
     @property
     def client(self) -> Any:
@@ -53,8 +52,6 @@ class ClaudeEngine(LLMEngine):
         }
 
     def _call(self, user: str, history: list[Any]) -> Reply:
-        if self._on_delta is not None:
-            return self._call_stream(user, history, self._on_delta)
         response = self.client.converse(**self.converse_params(user, history))
         content = response["output"]["message"]["content"]
         tool = next((c["toolUse"] for c in content if "toolUse" in c), None)
@@ -65,11 +62,7 @@ class ClaudeEngine(LLMEngine):
     def stream(self, text: str, on_delta: Callable[[str], None]) -> ExtractionResult:
         """The live run of the Prompt Lab: ConverseStream, each piece of the tool input handed to ``on_delta`` as it
         arrives, then the same validation, grounding and cache as ``extract`` (a cached result makes no call)."""
-        self._on_delta = on_delta
-        try:
-            return self.extract(text)
-        finally:
-            self._on_delta = None
+        return self._extract(text, lambda user, history: self._call_stream(user, history, on_delta))
 
     def _call_stream(self, user: str, history: list[Any], on_delta: Callable[[str], None]) -> Reply:
         response = self.client.converse_stream(**self.converse_params(user, history))

@@ -149,10 +149,11 @@ def _prefilter_hits(text: str) -> list[tuple[int, int]]:
             if subjects is None:
                 start = begin if start is None else start
                 continue
-            lo = begin - _SUBJECT_GAP
-            window = text[max(0, lo - 4):begin]
-            cut = max(window.rfind("."), window.rfind("!"), window.rfind("?"), window.rfind("\n"))
-            window_start = max(0, lo - 4) + cut + 1
+            # The subject starts at most _SUBJECT_GAP characters (plus its own few) before the predicate, in
+            # the same sentence.
+            lo = max(0, begin - _SUBJECT_GAP - 4)
+            cut = max(text.rfind(stop, lo, begin) for stop in ".!?\n")
+            window_start = cut + 1 if cut >= 0 else lo
             for subject in subjects:
                 pos = text.find(subject, window_start, begin)
                 if pos >= 0 and (start is None or pos < start):

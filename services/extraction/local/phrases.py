@@ -172,6 +172,10 @@ _ADVICE_END = re.compile(r"(?:" + "|".join(map(re.escape, sorted(_ADVICE.get("en
                          + r")[.!]?$")
 _ADVICE_SKIP = tuple(_ADVICE.get("skip", "").split())
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-•·*▶►]|\d{1,2}[.)])[ \t]*(?P<item>[^\n]+)$", re.MULTILINE)
+_HANGUL = re.compile(r"[가-힣]")
+_DOSE = re.compile(r"\d\s*(?:mg|mcg|g|mL|ml|IU|U)\b")
+_LEAD_FREQUENCY = re.compile(r"(?:\S*\d\S*\s+|매일\s+|하루\s+|주\s+)+")
+_PIECE = re.compile(r"[^,，;/]+")
 _ADVICE_TERM = Term("", Category.PROCEDURE, "생활 지도", None, None, None, 3, False, False)
 
 
@@ -181,15 +185,15 @@ def advice_items(text: str) -> list[Match]:
     out: list[Match] = []
     for m in _LIST_ITEM.finditer(text):
         start = m.start("item")
-        for piece in re.finditer(r"[^,，;/]+", m.group("item")):
+        for piece in _PIECE.finditer(m.group("item")):
             raw = piece.group()
             body = raw.strip().rstrip(".")
-            if len(body) < 3 or len(body) > 30 or not re.search(r"[가-힣]", body) or any(w in body for w in _ADVICE_SKIP) \
-                    or re.search(r"\d\s*(?:mg|mcg|g|mL|ml|IU|U)\b", body):
+            if len(body) < 3 or len(body) > 30 or not _HANGUL.search(body) or any(w in body for w in _ADVICE_SKIP) \
+                    or _DOSE.search(body):
                 continue  # a dose makes it a prescription line, not advice
             if _ADVICE_END.search(body):
                 # Frequency and duration before the advice are attributes, not the mention: 주 5회 30분 걷기 → 걷기.
-                lead = re.match(r"(?:\S*\d\S*\s+|매일\s+|하루\s+|주\s+)+", body)
+                lead = _LEAD_FREQUENCY.match(body)
                 cut = lead.end() if lead and lead.end() < len(body) else 0
                 b = start + piece.start() + len(raw) - len(raw.lstrip()) + cut
                 out.append(Match(b, b + len(body) - cut, replace(_ADVICE_TERM, surface=body[cut:])))
