@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     claude_model_id: str = Field("global.anthropic.claude-sonnet-4-5-20250929-v1:0",
                                  description="Bedrock model or inference profile id for the claude engine.")
     claude_prompt: str = Field("extraction", description="Prompt file (task or task@version) for the LLM engines.")
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Versioned prompt files (prompts/<task>/<version>.md).")
     cloud_mask_phi: bool = Field(True, description="Mask PHI locally before any note text goes to a cloud engine.")
     storage_backend: Literal["sqlite"] = Field("sqlite", description="Records and search backend.")
     max_note_bytes: int = Field(2_000_000, ge=1, description="Largest accepted note file, in bytes.")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 from services.config import Settings, load_settings
 from services.extraction import get_extractor
+from services.extraction.llm.base import LLMEngine
+from services.extraction.llm.prompts import Prompt
 from services.notes import NoteService
+from services.promptlab import EngineFactory, PromptLab
 from services.store.sqlite import LocalBlobStore, SQLiteStore
 
 
@@ -24,6 +28,31 @@ class App:
             "search": "sqlite-fts5",
             "transcription": "—",
         }
+
+    @cached_property
+    def promptlab(self) -> PromptLab:
+        # The baseline is always the local engine, whichever engine processes uploads.
+        local = self.notes.extractor if self.settings.extraction_engine == "local" else get_extractor("local")
+        return PromptLab(self.store, lab_engines(self.settings), local, self.settings.data_dir / "gold",
+                         self.settings.prompts_dir)
+
+
+def lab_engines(settings: Settings) -> EngineFactory:
+    """How the Prompt Lab builds an LLM engine for a prompt (saved or draft) and a model id."""
+
+    def build(kind: str, prompt: Prompt, model: str) -> LLMEngine:
+        if kind == "claude":
+            from services.extraction.llm.claude import ClaudeEngine
+
+            return ClaudeEngine(model_id=model or settings.claude_model_id, prompt=prompt, mask_phi=settings.cloud_mask_phi)
+        if kind == "llm":
+            from services.extraction.llm.openai_compat import OpenAICompatibleEngine
+
+            return OpenAICompatibleEngine(settings.llm_base_url, model or settings.llm_model, prompt=prompt,
+                                          mask_phi=settings.cloud_mask_phi)
+        raise ValueError(f"the Prompt Lab runs LLM engines (claude, llm), not {kind!r}")
+
+    return build
 
 
 def build_app(settings: Settings | None = None, seed: bool | None = None) -> App:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -12,6 +13,8 @@ from typing import Any
 class LoopbackServer:
     def __init__(self) -> None:
         self.replies: list[tuple[str, bytes]] = []
+        # Answers by request path when nothing is queued (a page test's or browser test's many calls).
+        self.route: Callable[[str, dict[str, Any]], tuple[str, bytes]] | None = None
         self.requests: list[dict[str, Any]] = []
         owner = self
 
@@ -19,7 +22,10 @@ class LoopbackServer:
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 owner.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                content_type, payload = owner.replies.pop(0)
+                if owner.replies or owner.route is None:
+                    content_type, payload = owner.replies.pop(0)
+                else:
+                    content_type, payload = owner.route(self.path, body)
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,10 +36,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def streamlit_app(**env_extra: str) -> Iterator[str]:
+    """`streamlit run Home.py` on a free port with extra environment; yields its URL once healthy."""
     port = _free_port()
-    env = dict(os.environ, NOTELENS_DATA_DIR=str(tmp_path_factory.mktemp("data")), NOTELENS_SEED_SAMPLES="false")
+    env = dict(os.environ, **env_extra)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1"],
@@ -58,6 +60,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with streamlit_app(NOTELENS_DATA_DIR=str(tmp_path_factory.mktemp("data")), NOTELENS_SEED_SAMPLES="false") as url:
+        yield url
 
 
 def test_upload_then_review_shows_highlights_and_never_runs_note_html(server: str, tmp_path: Path) -> None:
@@ -87,3 +95,46 @@ def test_upload_then_review_shows_highlights_and_never_runs_note_html(server: st
             page.screenshot(path=os.environ["NOTELENS_SCREENSHOT"], full_page=False)
         browser.close()
     assert dialogs == []
+
+
+def test_prompt_lab_streams_the_answer_from_bedrock(tmp_path: Path) -> None:
+    """The live run in a real browser: Bedrock's ConverseStream answered from a loopback endpoint set through
+    AWS_ENDPOINT_URL_BEDROCK_RUNTIME, the streamed JSON shown, then the entities highlighted in the source."""
+    from playwright.sync_api import sync_playwright
+
+    from services.config import load_settings
+    from services.wiring import build_app
+    from tests.bedrock_stream import router
+    from tests.loopback import LoopbackServer
+
+    data = tmp_path / "data"
+    build_app(load_settings(data_dir=data), seed=False).notes.ingest(
+        "lab.txt", "환자 김민수 (M/45) 3일 전부터 두통, 발열은 없음. 타이레놀 500mg 복용.".encode())
+    bedrock = LoopbackServer()
+    bedrock.route = router({"entities": [{"category": "symptom", "text": "두통"},
+                                         {"category": "symptom", "text": "발열", "negated": True},
+                                         {"category": "medication", "text": "타이레놀"}],
+                            "fields": {"department": "신경과"}})
+    aws = {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.url, "AWS_DEFAULT_REGION": "ap-northeast-2",
+           "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+    try:
+        with streamlit_app(NOTELENS_DATA_DIR=str(data), NOTELENS_SEED_SAMPLES="false", **aws) as url, \
+                sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{url}/Prompt_Lab", wait_until="networkidle")
+            page.get_by_role("button", name="실행", exact=True).click(timeout=60_000)
+            streamed = page.locator("code").filter(has_text='"타이레놀"').first
+            streamed.wait_for(timeout=60_000)
+            mark = page.locator(".nl-source mark.nl-ent[data-category=medication]").first
+            mark.wait_for(timeout=60_000)
+            assert mark.inner_text() == "타이레놀"
+            assert page.locator(".nl-source mark.nl-ent[data-assertion=negated]").first.inner_text() == "발열"
+            assert bedrock.requests and bedrock.requests[0]["path"].endswith("/converse-stream")
+            assert "김민수" not in str(bedrock.requests[0]["body"])
+            if os.environ.get("NOTELENS_SCREENSHOT_LAB"):
+                mark.scroll_into_view_if_needed()
+                page.screenshot(path=os.environ["NOTELENS_SCREENSHOT_LAB"], full_page=True)
+            browser.close()
+    finally:
+        bedrock.close()

@@ -3,31 +3,14 @@
 
 from __future__ import annotations
 
-import binascii
 import json
-import struct
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from services.extraction.llm.claude import ClaudeEngine, bedrock_client
+from tests.bedrock_stream import CONTENT_TYPE, tool_answer
 from tests.loopback import LoopbackServer
-
-
-def _frame(event_type: str, payload: dict[str, Any]) -> bytes:
-    """One AWS event-stream message: prelude (lengths + CRC), string headers, JSON payload, message CRC."""
-    headers = b""
-    for name, value in ((":event-type", event_type), (":content-type", "application/json"), (":message-type", "event")):
-        n, v = name.encode(), value.encode()
-        headers += struct.pack("B", len(n)) + n + b"\x07" + struct.pack(">H", len(v)) + v
-    body = json.dumps(payload).encode()
-    total = 12 + len(headers) + len(body) + 4
-    prelude = struct.pack(">II", total, len(headers))
-    prelude += struct.pack(">I", binascii.crc32(prelude) & 0xFFFFFFFF)
-    message = prelude + headers + body
-    return message + struct.pack(">I", binascii.crc32(message) & 0xFFFFFFFF)
-
 
 ANSWER = json.dumps({"entities": [{"category": "symptom", "text": "기침"}, {"category": "symptom", "text": "발열",
                                                                             "negated": True}],
@@ -38,14 +21,7 @@ PIECES = [ANSWER[:20], ANSWER[20:60], ANSWER[60:]]
 @pytest.fixture
 def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
     server = LoopbackServer()
-    frames = [_frame("messageStart", {"role": "assistant"}),
-              _frame("contentBlockStart", {"start": {"toolUse": {"toolUseId": "t1", "name": "record_entities"}},
-                                           "contentBlockIndex": 0})]
-    frames += [_frame("contentBlockDelta", {"delta": {"toolUse": {"input": p}}, "contentBlockIndex": 0}) for p in PIECES]
-    frames += [_frame("contentBlockStop", {"contentBlockIndex": 0}), _frame("messageStop", {"stopReason": "tool_use"}),
-               _frame("metadata", {"usage": {"inputTokens": 50, "outputTokens": 30, "totalTokens": 80},
-                                   "metrics": {"latencyMs": 12}})]
-    server.replies.append(("application/vnd.amazon.eventstream", b"".join(frames)))
+    server.replies.append((CONTENT_TYPE, tool_answer(PIECES)))
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", server.url)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-northeast-2")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")

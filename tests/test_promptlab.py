@@ -75,4 +75,16 @@ def test_reviewed_note_becomes_a_valid_gold_line(app: App, tmp_path: Path) -> No
     record = json.loads(line)
     assert {"category": "symptom", "text": "발열", "negated": True, "historical": False} in record["entities"]
     assert {"type": "name", "text": "김민수"} in record["phi"] and record["department"] == "신경과"
-    assert ("g.jsonl", 1) in gold_sets(tmp_path)
+    exported = app.promptlab.export_review(note.id, "my set")
+    assert (exported.name, exported.size, exported.user) == ("my_set", 1, True)
+    assert check_gold(exported.path, exported.notes_dir) == []
+    app.promptlab.export_review(note.id, "my set")  # a re-export replaces the note's line
+    assert [(g.name, g.size) for g in app.promptlab.gold_sets() if g.user] == [("my_set", 1)]
+
+
+def test_gold_sets_list_the_committed_sets_and_keep_the_locked_split_out_of_runs(app: App) -> None:
+    sets = {g.name: g for g in gold_sets()}
+    assert sets["dev"].size == 42 and sets["dev"].notes_dir.is_dir() and not sets["dev"].locked
+    assert sets["blind_test"].locked
+    with pytest.raises(PermissionError):
+        app.promptlab.evaluate(sets["blind_test"], [])

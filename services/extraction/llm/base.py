@@ -64,9 +64,11 @@ def _restore(value: str, entries: list[MaskEntry]) -> str:
 class LLMEngine:
     name = "llm"
 
-    def __init__(self, model_id: str, prompt: str = "extraction", mask_phi: bool = True, today: str | None = None) -> None:
+    def __init__(self, model_id: str, prompt: str | prompts.Prompt = "extraction", mask_phi: bool = True,
+                 today: str | None = None) -> None:
         self.model_id = model_id
-        self.prompt = prompts.load(prompt)
+        # A Prompt object is an unsaved draft from the Prompt Lab; a string names a saved version.
+        self.prompt = prompt if isinstance(prompt, prompts.Prompt) else prompts.load(prompt)
         self.mask_phi = mask_phi
         self.today = today
         self.cache: ResultCache | None = None

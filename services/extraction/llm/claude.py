@@ -11,7 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from services.domain import ExtractionResult
+from services.extraction.llm import prompts
 from services.extraction.llm.base import LLMEngine, LLMOutputError, Reply, ResultCache, estimated_cost
+from services.extraction.llm.prompts import Prompt
 from services.extraction.llm.schema import TOOL_NAME, tool_spec
 
 __all__ = ["DEFAULT_MODEL", "ClaudeEngine", "LLMOutputError", "ResultCache", "estimated_cost", "from_settings"]
@@ -24,15 +26,16 @@ def bedrock_client() -> Any:
     import boto3
     from botocore.config import Config
 
-    # Adaptive retries back off on throttling; a long read timeout for long notes.
-    return boto3.client("bedrock-runtime", config=Config(retries={"mode": "adaptive", "max_attempts": 6},
-                                                          read_timeout=180, connect_timeout=10))
+    # A new session per client reads the standard configuration afresh (a profile logged in or a region set while
+    # the app runs is picked up). Adaptive retries back off on throttling; a long read timeout for long notes.
+    config = Config(retries={"mode": "adaptive", "max_attempts": 6}, read_timeout=180, connect_timeout=10)
+    return boto3.session.Session().client("bedrock-runtime", config=config)
 
 
 class ClaudeEngine(LLMEngine):
     name = ENGINE_NAME
 
-    def __init__(self, client: Any | None = None, model_id: str = DEFAULT_MODEL, prompt: str = "extraction",
+    def __init__(self, client: Any | None = None, model_id: str = DEFAULT_MODEL, prompt: str | Prompt = "extraction",
                  mask_phi: bool = True, today: str | None = None) -> None:
         super().__init__(model_id, prompt, mask_phi, today)
         self._client = client
@@ -100,4 +103,5 @@ def from_settings() -> ClaudeEngine:
     from services.config import load_settings
 
     settings = load_settings()
-    return ClaudeEngine(model_id=settings.claude_model_id, prompt=settings.claude_prompt, mask_phi=settings.cloud_mask_phi)
+    return ClaudeEngine(model_id=settings.claude_model_id, prompt=prompts.load(settings.claude_prompt, settings.prompts_dir),
+                        mask_phi=settings.cloud_mask_phi)

@@ -10,7 +10,9 @@ import os
 import urllib.request
 from typing import Any
 
+from services.extraction.llm import prompts
 from services.extraction.llm.base import LLMEngine, Reply
+from services.extraction.llm.prompts import Prompt
 from services.extraction.llm.schema import TOOL_NAME, tool_spec
 
 ENGINE_NAME = "llm"
@@ -19,7 +21,7 @@ ENGINE_NAME = "llm"
 class OpenAICompatibleEngine(LLMEngine):
     name = ENGINE_NAME
 
-    def __init__(self, base_url: str, model_id: str, prompt: str = "extraction", mask_phi: bool = True,
+    def __init__(self, base_url: str, model_id: str, prompt: str | Prompt = "extraction", mask_phi: bool = True,
                  today: str | None = None, timeout: float = 300.0) -> None:
         super().__init__(model_id, prompt, mask_phi, today)
         self.base_url = base_url.rstrip("/")
@@ -74,5 +76,6 @@ def from_settings() -> OpenAICompatibleEngine:
     from services.config import load_settings
 
     settings = load_settings()
-    return OpenAICompatibleEngine(settings.llm_base_url, settings.llm_model, prompt=settings.claude_prompt,
+    return OpenAICompatibleEngine(settings.llm_base_url, settings.llm_model,
+                                  prompt=prompts.load(settings.claude_prompt, settings.prompts_dir),
                                   mask_phi=settings.cloud_mask_phi)
