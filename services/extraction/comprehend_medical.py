@@ -9,6 +9,7 @@ boto3's standard configuration.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from services.domain import Category, Entity, ExtractionResult
@@ -70,6 +71,39 @@ def _category(entity: dict[str, Any]) -> Category | None:
     return None  # time expressions, social history
 
 
+def map_entities(items: Iterable[dict[str, Any]], text: str,
+                 locate: Callable[[int, int], tuple[int, int]] | None = None, keep_phi: bool = True) -> list[Entity]:
+    """The service's entities (``Entities`` of a DetectEntitiesV2 / DetectPHI response, or of a batch job's ``.out``
+    file, which holds the same JSON) in the entity schema. ``locate`` turns the service's (BeginOffset, EndOffset)
+    into offsets in ``text`` (unchanged when the service read ``text`` itself); PHI is kept only with ``keep_phi``;
+    time expressions and social history are left out."""
+    out: list[Entity] = []
+    for item in items:
+        b, e = (locate or _same)(item["BeginOffset"], item["EndOffset"])
+        if item["Category"] == "PROTECTED_HEALTH_INFORMATION":
+            if keep_phi:
+                out.append(Entity(category=Category.PHI, text=text[b:e], begin=b, end=e, engine=ENGINE_NAME,
+                                  attributes={"phi_type": _PHI_TYPES.get(item["Type"], item["Type"].lower())},
+                                  score=item.get("Score", 1.0)))
+            continue
+        category = _category(item)
+        if category is None:
+            continue
+        traits = {t["Name"] for t in item.get("Traits", [])}
+        attrs = {_ATTRIBUTES[a["Type"]]: a["Text"] for a in item.get("Attributes", []) if a["Type"] in _ATTRIBUTES}
+        out.append(Entity(
+            category=category, text=text[b:e], begin=b, end=e, negated="NEGATION" in traits,
+            uncertain=bool(traits & {"HYPOTHETICAL", "LOW_CONFIDENCE"}), historical="PAST_HISTORY" in traits,
+            family="PERTAINS_TO_FAMILY" in traits, attributes=attrs, normalized=item["Text"],
+            engine=ENGINE_NAME, score=min(1.0, max(0.0, item.get("Score", 1.0))),
+        ))
+    return out
+
+
+def _same(begin: int, end: int) -> tuple[int, int]:
+    return begin, end
+
+
 class ComprehendMedicalEngine:
     name = ENGINE_NAME
 
@@ -100,26 +134,11 @@ class ComprehendMedicalEngine:
             found = self.client.detect_entities_v2(Text=piece)["Entities"]
             if not self.mask_phi:
                 found += self.client.detect_phi(Text=piece)["Entities"]
-            for item in found:
-                b = unmask_offset(entries, offset + item["BeginOffset"])
-                e = unmask_offset(entries, offset + item["EndOffset"] - 1) + 1
-                if item["Category"] == "PROTECTED_HEALTH_INFORMATION":
-                    if not self.mask_phi:
-                        entities.append(Entity(category=Category.PHI, text=text[b:e], begin=b, end=e, engine=ENGINE_NAME,
-                                               attributes={"phi_type": _PHI_TYPES.get(item["Type"], item["Type"].lower())},
-                                               score=item.get("Score", 1.0)))
-                    continue
-                category = _category(item)
-                if category is None:
-                    continue
-                traits = {t["Name"] for t in item.get("Traits", [])}
-                attrs = {_ATTRIBUTES[a["Type"]]: a["Text"] for a in item.get("Attributes", []) if a["Type"] in _ATTRIBUTES}
-                entities.append(Entity(
-                    category=category, text=text[b:e], begin=b, end=e, negated="NEGATION" in traits,
-                    uncertain=bool(traits & {"HYPOTHETICAL", "LOW_CONFIDENCE"}), historical="PAST_HISTORY" in traits,
-                    family="PERTAINS_TO_FAMILY" in traits, attributes=attrs, normalized=item["Text"],
-                    engine=ENGINE_NAME, score=min(1.0, max(0.0, item.get("Score", 1.0))),
-                ))
+
+            def locate(begin: int, end: int, offset: int = offset) -> tuple[int, int]:
+                return unmask_offset(entries, offset + begin), unmask_offset(entries, offset + end - 1) + 1
+
+            entities += map_entities(found, text, locate, keep_phi=not self.mask_phi)
         if self.mask_phi:  # the service saw placeholders: PHI is what the local recognizers found
             entities += [Entity(category=Category.PHI, text=text[b:e], begin=b, end=e, engine="local",
                                 attributes={"phi_type": t}, normalized=t) for b, e, t in phi]
