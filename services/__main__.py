@@ -1,4 +1,4 @@
-"""Command line: ``python -m services batch|evaluate|check-gold|seed|build-vocab``."""
+"""Command line: ``python -m services batch|evaluate|check-gold|seed|build-vocab|cm-job``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,24 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("seed", help="load the sample notes into the store")
     sub.add_parser("build-vocab", help="rebuild generated vocabularies from ../shared/data", add_help=False)
+
+    j = sub.add_parser("cm-job", help="Amazon Comprehend Medical S3 batch jobs: start, status, list, stop, collect")
+    jsub = j.add_subparsers(dest="action", required=True)
+    js = jsub.add_parser("start", help="start an entity-detection job over every object under INPUT_S3_URI")
+    js.add_argument("input_s3_uri", help="s3://bucket/prefix of the notes (English text, UTF-8)")
+    js.add_argument("output_s3_uri", help="s3://bucket/prefix for the job's output folder")
+    js.add_argument("--role", required=True, help="ARN of the data access role Comprehend Medical assumes")
+    js.add_argument("--name", default=None, help="job name")
+    js.add_argument("--kms-key", default=None, help="KMS key for the output")
+    js.add_argument("--token", default=None, help="ClientRequestToken (default: derived from the request, so a "
+                                                 "retried start returns the same job)")
+    jsub.add_parser("status", help="describe one job").add_argument("job_id")
+    jl = jsub.add_parser("list", help="list jobs (all pages)")
+    jl.add_argument("--status", default=None, choices=["SUBMITTED", "IN_PROGRESS", "COMPLETED", "PARTIAL_SUCCESS",
+                                                       "FAILED", "STOP_REQUESTED", "STOPPED"])
+    jl.add_argument("--name", default=None, help="job name")
+    jsub.add_parser("stop", help="stop a job in progress").add_argument("job_id")
+    jsub.add_parser("collect", help="import a finished job's .out files into the store").add_argument("job_id")
 
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["build-vocab"]:
@@ -85,7 +103,39 @@ def main(argv: list[str] | None = None) -> int:
         app = build_app(seed=False)
         print(f"added {app.notes.seed(app.settings.sample_dir)} notes")
         return 0
+    if args.command == "cm-job":
+        return _cm_job(args)
     return 2
+
+
+def _cm_job(args: argparse.Namespace) -> int:
+    from services.errors import NoteLensError
+    from services.extraction.comprehend_medical_jobs import ComprehendMedicalJobs
+
+    try:
+        if args.action == "collect":
+            from services.wiring import build_app
+
+            report = ComprehendMedicalJobs(notes=build_app(seed=False).notes).collect(args.job_id)
+            print(json.dumps(report.as_summary(), ensure_ascii=False, indent=2))
+            for failed in report.failed:
+                print(f"  failed {failed['Input']}: {failed['ErrorCode']}: {failed['ErrorMessage']}")
+            return 1 if report.failed and not (report.imported or report.skipped) else 0
+        jobs = ComprehendMedicalJobs()
+        if args.action == "start":
+            print(jobs.start(args.input_s3_uri, args.output_s3_uri, args.role, job_name=args.name, kms_key=args.kms_key,
+                             client_request_token=args.token))
+        elif args.action == "status":
+            print(json.dumps(jobs.describe(args.job_id), ensure_ascii=False, indent=2, default=str))
+        elif args.action == "list":
+            for job in jobs.list(status=args.status, name=args.name):
+                print(f"{job.get('JobId')}\t{job.get('JobStatus')}\t{job.get('SubmitTime', '')}\t{job.get('JobName', '')}")
+        elif args.action == "stop":
+            print(jobs.stop(args.job_id))
+    except (NoteLensError, ValueError) as err:
+        print(f"error: {getattr(err, 'message', err)}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

@@ -15,6 +15,10 @@ class ErrorCode(StrEnum):
     EXTRACTION_FAILED = "EXTRACTION_FAILED"
     ORIGINAL_MISSING = "ORIGINAL_MISSING"
     READ_FAILED = "READ_FAILED"
+    NOT_PROCESSED = "NOT_PROCESSED"  # a cloud batch job left the file unprocessed
+    OUTPUT_INVALID = "OUTPUT_INVALID"  # a cloud batch job's result for the file is missing or unreadable
+    CLOUD_NOT_CONFIGURED = "CLOUD_NOT_CONFIGURED"  # no AWS credentials or region
+    CLOUD_REQUEST_FAILED = "CLOUD_REQUEST_FAILED"  # the cloud service refused or failed a call
 
 
 class NoteLensError(Exception):
@@ -24,3 +28,7 @@ class NoteLensError(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class CloudError(NoteLensError):
+    """A cloud call that could not be made (no credentials or region) or that the service refused."""
