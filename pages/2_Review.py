@@ -51,6 +51,19 @@ meta[3].metric(t("department", L), f.department or "—")
 meta[4].metric(t("entities", L), len(view.entities))
 if f.summary:
     st.text(f"{t('summary', L)}: {f.summary}")  # plain text: note content is never markdown
+if view.extraction is not None:
+    x = view.extraction
+    made_by = [t("made_by", L, engine=x.engine, version=x.version)]
+    made_by += [m for m in (x.model_id, x.prompt_version) if m]
+    if x.usage.get("input_tokens"):
+        made_by.append(t("tokens_used", L, tokens_in=int(x.usage["input_tokens"]),
+                         tokens_out=int(x.usage.get("output_tokens", 0))))
+    if x.cached:
+        made_by.append(t("from_cache", L))
+    ungrounded = sum(not e.grounded for e in view.entities)
+    if ungrounded:
+        made_by.append(t("ungrounded_count", L, n=ungrounded))
+    st.caption(" · ".join(made_by))
 
 def section_label(name: str | None) -> str:
     return t(f"sec_{name}", L) if name else t("sec_none", L)
@@ -143,8 +156,8 @@ with right:
                        mime="text/csv", key="dl_csv")
 
 with st.expander(t("versions", L)):
-    hist = [{"kind": t("extraction_v", L), "version": x.version, "by": x.engine, "at": x.created_at,
-             "entities": len(x.entities)} for x in view.extractions]
+    hist = [{"kind": t("extraction_v", L), "version": x.version, "by": " · ".join(filter(None, (x.engine, x.prompt_version))),
+             "at": x.created_at, "entities": len(x.entities), "cached": x.cached} for x in view.extractions]
     hist += [{"kind": t("review_v", L), "version": r.version, "by": r.reviewer, "at": r.created_at,
               "entities": len(r.entities), "changes": json.dumps(r.changes.get("counts", {}))} for r in view.reviews]
     st.dataframe(pd.DataFrame(hist), hide_index=True, width="stretch")

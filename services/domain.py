@@ -115,10 +115,12 @@ class Extraction(BaseModel):
     duration_ms: float = 0.0
     entities: list[Entity]
     fields: NoteFields
+    usage: dict[str, float] = Field(default_factory=dict)
+    cached: bool = False
 
     def result(self) -> ExtractionResult:
         return ExtractionResult(engine=self.engine, model_id=self.model_id, prompt_version=self.prompt_version,
-                                entities=self.entities, fields=self.fields)
+                                entities=self.entities, fields=self.fields, usage=self.usage, cached=self.cached)
 
 
 class Review(BaseModel):

@@ -112,6 +112,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sec_conversation": ("대화", "Conversation"),
     "sec_patient_info": ("환자 정보", "Patient"),
     # Prompt Lab
+    "made_by": ("추출 {version}: {engine}", "Extraction {version}: {engine}"),
+    "tokens_used": ("토큰 {tokens_in}/{tokens_out}", "tokens {tokens_in}/{tokens_out}"),
+    "from_cache": ("캐시된 결과(재호출 없음)", "from the cache (no new call)"),
+    "ungrounded_count": ("원문에 없는 항목 {n}개", "{n} not found in the source"),
     "pl_title": ("프롬프트 랩", "Prompt Lab"),
     "pl_intro": (
         "프롬프트 버전을 고치고, 기록 하나에 실행해 응답이 들어오는 것을 보고, 기준(로컬 엔진 또는 다른 버전)과 비교하고, "

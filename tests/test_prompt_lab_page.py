@@ -151,3 +151,23 @@ def test_page_renders_in_english(lab_app: App) -> None:
     at = page()
     at.radio(key="lang").set_value("en").run()
     assert at.title[0].value == "Prompt Lab"
+
+
+def test_review_says_which_engine_and_prompt_made_the_result_and_that_it_came_from_the_cache(
+        lab_app: App, bedrock: LoopbackServer) -> None:
+    from services.notes import NoteService
+
+    engine = lab_app.promptlab.engine("claude", lab_app.promptlab.prompt("extraction", "v1"), "apac.anthropic.x")
+    service = NoteService(lab_app.store, lab_app.notes.blobs, engine, lab_app.settings.max_note_bytes)
+    first = service.ingest("a.txt", NOTE.encode()).note
+    second = service.ingest("b.txt", (NOTE + " 추가 기록.").encode()).note
+    service.process(first.id)  # the same text again: the cache answers, no third call
+    assert len(bedrock.requests) == 2
+    at = AppTest.from_file(str(ROOT / "pages" / "2_Review.py"), default_timeout=60)
+    at.session_state["review_note"] = first.id
+    at.run()
+    caption = " ".join(c.value for c in at.caption)
+    assert "claude" in caption and "extraction@v1" in caption and "캐시" in caption and "원문에 없는 항목 1개" in caption
+    at.session_state["review_note"] = second.id
+    at.run()
+    assert "캐시" not in " ".join(c.value for c in at.caption)

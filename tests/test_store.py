@@ -3,6 +3,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from services.domain import Category, Entity, ExtractionResult
 from services.store.sqlite import SQLiteStore, migrations
 from services.wiring import App
@@ -63,3 +65,29 @@ def test_note_headers_leave_text_in_the_database(app: App) -> None:
     (header,) = app.store.list_notes(with_text=False)
     assert header.text is None and header.filename == "h.txt" and header.status.value == "done"
     assert app.store.list_notes()[0].text == "두통 호소"
+
+
+def test_a_migration_that_lands_after_a_higher_one_is_still_applied(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.store import sqlite as store_module
+
+    every = migrations()
+    first, last = every[:2], every[-1:]
+    monkeypatch.setattr(store_module, "migrations", lambda: first + last)  # main had 001, 002 and the newest
+    SQLiteStore(tmp_path / "m.sqlite3")
+    monkeypatch.setattr(store_module, "migrations", lambda: every)  # then the ones numbered in between landed
+    store = SQLiteStore(tmp_path / "m.sqlite3")
+    with store._conn() as con:
+        applied = [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version")]
+        columns = {r[1] for r in con.execute("PRAGMA table_info(extractions)")}
+    assert applied == [v for v, _ in every] and store.schema_version() == every[-1][0]
+    assert {"usage_json", "cached"} <= columns
+
+
+def test_extraction_keeps_its_usage_and_whether_it_came_from_the_cache(app: App) -> None:
+    note = app.notes.ingest("u.txt", "두통".encode(), process=False).note
+    result = ExtractionResult(engine="claude", model_id="m", prompt_version="extraction@v1",
+                              usage={"input_tokens": 10.0, "output_tokens": 5.0}, cached=True)
+    app.store.add_extraction(note.id, result, 1.0)
+    stored = app.store.extractions(note.id)[-1]
+    assert stored.usage == {"input_tokens": 10.0, "output_tokens": 5.0} and stored.cached

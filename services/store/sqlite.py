@@ -89,10 +89,20 @@ class SQLiteStore:
 
     @staticmethod
     def _migrate(con: sqlite3.Connection) -> None:
-        current = con.execute("PRAGMA user_version").fetchone()[0]
+        # Each migration is recorded by number, so one that lands after a higher-numbered one (parallel work) is
+        # still applied; user_version keeps the highest number for tools that read it.
+        con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+        applied = {r[0] for r in con.execute("SELECT version FROM schema_migrations")}
+        if not applied:  # a database from before the table: everything up to user_version is in
+            legacy = con.execute("PRAGMA user_version").fetchone()[0]
+            applied = {v for v, _ in migrations() if v <= legacy}
+            con.executemany("INSERT INTO schema_migrations VALUES (?, ?)", [(v, utcnow()) for v in sorted(applied)])
+            con.commit()
         for version, sql in migrations():
-            if version > current:
-                con.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+            if version not in applied:
+                top = max(version, con.execute("PRAGMA user_version").fetchone()[0])
+                con.executescript(f"BEGIN;\n{sql}\nINSERT INTO schema_migrations VALUES ({version}, '{utcnow()}');\n"
+                                  f"PRAGMA user_version = {top};\nCOMMIT;")
 
     def schema_version(self) -> int:
         with self._conn() as con:
@@ -287,9 +297,10 @@ class SQLiteStore:
             ).fetchone()[0]
             cur = con.execute(
                 "INSERT INTO extractions (note_id, version, engine, model_id, prompt_version, created_at, duration_ms,"
-                " entities_json, fields_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " entities_json, fields_json, usage_json, cached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (note_id, version, result.engine, result.model_id, result.prompt_version, now, duration_ms,
-                 self._entities_json(result.entities), result.fields.model_dump_json()),
+                 self._entities_json(result.entities), result.fields.model_dump_json(), json.dumps(result.usage),
+                 int(result.cached)),
             )
             con.execute("UPDATE notes SET status = 'done', error_code = NULL, error_message = NULL WHERE id = ?",
                         (note_id,))
@@ -301,7 +312,7 @@ class SQLiteStore:
         return Extraction(
             id=ext_id, note_id=note_id, version=version, engine=result.engine, model_id=result.model_id,
             prompt_version=result.prompt_version, created_at=now, duration_ms=duration_ms,
-            entities=result.entities, fields=result.fields,
+            entities=result.entities, fields=result.fields, usage=result.usage, cached=result.cached,
         )
 
     def extractions(self, note_id: str) -> list[Extraction]:
@@ -312,7 +323,8 @@ class SQLiteStore:
                 id=r["id"], note_id=r["note_id"], version=r["version"], engine=r["engine"], model_id=r["model_id"],
                 prompt_version=r["prompt_version"], created_at=r["created_at"], duration_ms=r["duration_ms"],
                 entities=[Entity.model_validate(e) for e in json.loads(r["entities_json"])],
-                fields=NoteFields.model_validate_json(r["fields_json"]),
+                fields=NoteFields.model_validate_json(r["fields_json"]), usage=json.loads(r["usage_json"]),
+                cached=bool(r["cached"]),
             )
             for r in rows
         ]
