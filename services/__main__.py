@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--force", action="store_true", help="redo files whose .out already exists")
     b.add_argument("--no-store", action="store_true", help="do not write results into the NoteLens store")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--prompt", help="prompt for the claude/llm engines: TASK or TASK@VERSION (default: settings)")
+    b.add_argument("--model", help="model id for the claude/llm engines (default: settings)")
 
     e = sub.add_parser("evaluate", help="score a batch output folder against a gold JSONL file")
     e.add_argument("gold", type=Path)
@@ -64,8 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         from services.batch import run_batch
         from services.config import load_settings
 
-        settings = load_settings()
-        engine = args.engine or settings.extraction_engine
+        engine = args.engine or load_settings().extraction_engine
+        # Through the environment, so worker processes build the same engine.
+        if args.prompt:
+            os.environ["NOTELENS_CLAUDE_PROMPT"] = args.prompt
+        if args.model:
+            os.environ["NOTELENS_CLAUDE_MODEL_ID" if engine == "claude" else "NOTELENS_LLM_MODEL"] = args.model
+        # The store's service must run the engine asked for, not the one the settings name.
+        settings = load_settings(extraction_engine=engine)
         service = None
         if not args.no_store:
             from services.wiring import build_app

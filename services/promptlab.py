@@ -197,7 +197,7 @@ def explain(exc: BaseException) -> str:
         return ("AWS 자격 증명이 없거나 만료되었습니다 / AWS credentials are missing or expired: set AWS_PROFILE or "
                 "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (see README, Bedrock).")
     if name == "NoRegionError":
-        return "AWS 리전이 없습니다 / No AWS region: set AWS_REGION (e.g. ap-northeast-2) or a profile with a region."
+        return "AWS 리전이 없습니다 / No AWS region: set AWS_DEFAULT_REGION (e.g. ap-northeast-2) or a profile with a region."
     if code == "AccessDeniedException":
         return ("모델 접근 권한이 없습니다 / No access to this model: enable it under Bedrock → Model access and allow "
                 f"bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream. ({code})")
