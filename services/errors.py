@@ -32,3 +32,31 @@ class NoteLensError(Exception):
 
 class CloudError(NoteLensError):
     """A cloud call that could not be made (no credentials or region) or that the service refused."""
+
+
+def explain_engine_error(exc: BaseException) -> str:
+    """A message a user can act on for an engine failure: missing credentials, region or model access, an
+    unreachable endpoint, throttling, an answer that did not fit the schema."""
+    if isinstance(exc, NoteLensError):
+        return exc.message
+    name = type(exc).__name__
+    text = str(exc)
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
+    if name in ("NoCredentialsError", "PartialCredentialsError", "UnrecognizedClientException") or code in (
+            "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException"):
+        return ("AWS 자격 증명이 없거나 만료되었습니다 / AWS credentials are missing or expired: set AWS_PROFILE or "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (see README, Bedrock).")
+    if name == "NoRegionError":
+        return "AWS 리전이 없습니다 / No AWS region: set AWS_DEFAULT_REGION (e.g. ap-northeast-2) or a profile with a region."
+    if code == "AccessDeniedException":
+        return ("접근이 거부되었습니다 / Access denied: for Claude, enable the model under Bedrock → Model access and "
+                "allow bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream (README lists each engine's IAM actions).")
+    if code in ("ValidationException", "ResourceNotFoundException"):
+        return f"모델 ID 또는 요청이 잘못되었습니다 / The model id or request was rejected: {text[:300]}"
+    if code == "ThrottlingException":
+        return "요청이 너무 많습니다 / Throttled after retries: try again shortly or lower the parallel calls."
+    if name in ("EndpointConnectionError", "ConnectTimeoutError", "URLError", "ConnectionRefusedError", "TimeoutError"):
+        return f"엔드포인트에 연결할 수 없습니다 / Cannot reach the endpoint: {text[:300]}"
+    if name == "LLMOutputError":
+        return f"모델 응답이 스키마에 맞지 않습니다 / The answer did not fit the schema: {text[:300]}"
+    return f"{name}: {text[:300]}"

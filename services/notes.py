@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from services.domain import Category, Entity, Extraction, Note, NoteFields, NoteStatus, Review
-from services.errors import ErrorCode, NoteLensError
+from services.errors import ErrorCode, NoteLensError, explain_engine_error
 from services.extraction import Extractor
 from services.ingest import DecodedNote, check_name, decode_bytes, decode_with
 from services.store import BlobStore, NoteExists, NoteStore
@@ -142,7 +142,9 @@ class NoteService:
         except Exception as exc:  # an engine failure must not lose the note
             log.warning("extraction failed for note %s: %s", note_id, type(exc).__name__)
             log.debug("extraction failure detail", exc_info=True)
-            err = NoteLensError(ErrorCode.EXTRACTION_FAILED, f"The {self.extractor.name} engine failed: {type(exc).__name__}.")
+            # What to do about it (credentials, region, model access, endpoint), stored on the note for the UI.
+            err = NoteLensError(ErrorCode.EXTRACTION_FAILED,
+                                f"The {self.extractor.name} engine failed: {explain_engine_error(exc)}")
             self.store.set_status(note_id, NoteStatus.FAILED, err.code, err.message)
             return IngestOutcome(self._get(note_id), error=err)
         extraction = self.store.add_extraction(note_id, result, (time.perf_counter() - started) * 1000)

@@ -17,6 +17,7 @@ from typing import Any
 
 from services.config import PROJECT_ROOT
 from services.domain import Entity, ExtractionResult, Note, Review
+from services.errors import explain_engine_error as explain
 from services.evaluate import Scores, distinct, load_gold, score_note
 from services.extraction import Extractor
 from services.extraction.llm import prompts
@@ -185,31 +186,6 @@ def gold_sets(registry: Path = GOLD_DIR / "sets.tsv", user_dir: Path | None = No
         for path in sorted(user_dir.glob("*.jsonl")):
             out.append(GoldSet(path.stem, path, user_dir / path.stem, len(load_gold(path)), user=True))
     return out
-
-
-def explain(exc: BaseException) -> str:
-    """A message a prompt engineer can act on, for the failures a cloud or local LLM call has."""
-    name = type(exc).__name__
-    text = str(exc)
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
-    if name in ("NoCredentialsError", "PartialCredentialsError", "UnrecognizedClientException") or code in (
-            "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException"):
-        return ("AWS 자격 증명이 없거나 만료되었습니다 / AWS credentials are missing or expired: set AWS_PROFILE or "
-                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (see README, Bedrock).")
-    if name == "NoRegionError":
-        return "AWS 리전이 없습니다 / No AWS region: set AWS_DEFAULT_REGION (e.g. ap-northeast-2) or a profile with a region."
-    if code == "AccessDeniedException":
-        return ("모델 접근 권한이 없습니다 / No access to this model: enable it under Bedrock → Model access and allow "
-                f"bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream. ({code})")
-    if code in ("ValidationException", "ResourceNotFoundException"):
-        return f"모델 ID 또는 요청이 잘못되었습니다 / The model id or request was rejected: {text[:300]}"
-    if code == "ThrottlingException":
-        return "요청이 너무 많습니다 / Throttled after retries: try again shortly or lower the parallel calls."
-    if name in ("EndpointConnectionError", "ConnectTimeoutError", "URLError", "ConnectionRefusedError", "TimeoutError"):
-        return f"엔드포인트에 연결할 수 없습니다 / Cannot reach the endpoint: {text[:300]}"
-    if name == "LLMOutputError":
-        return f"모델 응답이 스키마에 맞지 않습니다 / The answer did not fit the schema: {text[:300]}"
-    return f"{name}: {text[:300]}"
 
 
 @dataclass

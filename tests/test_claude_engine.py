@@ -15,6 +15,7 @@ from services.extraction.llm import prompts
 from services.extraction.llm.claude import ClaudeEngine, LLMOutputError
 from services.extraction.llm.grounding import ground
 from services.extraction.llm.schema import TOOL_NAME
+from services.wiring import App
 
 NOTE = (
     "환자: 김민수 (M/45), 주민등록번호 850101-1234567, 연락처 010-1234-5678\n"
@@ -169,3 +170,21 @@ def test_cache_second_run_makes_no_call_and_says_so(tmp_path: Path) -> None:
     changed = ClaudeEngine(client=client, model_id="apac.anthropic.claude-sonnet-4-5-20250929-v1:0", today="2025-05-07",
                            mask_phi=False)
     assert changed.cache_key(NOTE) != engine.cache_key(NOTE)  # other inference settings, other entry
+
+
+def test_a_note_that_fails_for_missing_credentials_says_what_to_set(app: App, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.extraction.llm.claude import ClaudeEngine
+    from services.notes import NoteService
+
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-northeast-2")
+    service = NoteService(app.store, app.notes.blobs, ClaudeEngine(), app.settings.max_note_bytes)
+    outcome = service.ingest("c.txt", "두통 호소.".encode())
+    assert outcome.error is not None and outcome.error.code.value == "EXTRACTION_FAILED"
+    assert "AWS_PROFILE" in outcome.note.error_message and outcome.note.status.value == "failed"
+    assert app.store.get_note(outcome.note.id).text == "두통 호소."  # nothing lost: retry once configured
