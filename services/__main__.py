@@ -1,4 +1,4 @@
-"""Command line: ``python -m services batch|evaluate|check-gold|seed|build-vocab|cm-job``."""
+"""Command line: ``python -m services batch|evaluate|check-gold|seed|build-vocab|cm-job|search|reindex``."""
 
 from __future__ import annotations
 
@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("seed", help="load the sample notes into the store")
     sub.add_parser("build-vocab", help="rebuild generated vocabularies from ../shared/data", add_help=False)
+    from services.search.cli import add_parsers as add_search_parsers
+
+    add_search_parsers(sub)  # search, reindex
 
     j = sub.add_parser("cm-job", help="Amazon Comprehend Medical S3 batch jobs: start, status, list, stop, collect")
     jsub = j.add_subparsers(dest="action", required=True)
@@ -106,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(gold)} notes, {mentions} clinical mentions ({mentions / max(1, len(gold)):.1f} a note), "
               f"{sum(len(g.get('phi', [])) for g in gold)} PHI, {len(problems)} problems")
         return 1 if problems else 0
+    if args.command in ("search", "reindex"):
+        from services.search.cli import run as run_search
+
+        return run_search(args)
     if args.command == "seed":
         from services.wiring import build_app
 

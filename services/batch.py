@@ -111,10 +111,12 @@ def _init_worker(engine_name: str, settings_json: str | None) -> None:
     _service = None
     if settings_json is not None:
         from services.store.sqlite import LocalBlobStore, SQLiteStore
+        from services.wiring import build_search
 
         settings = Settings.model_validate_json(settings_json)
+        # Each worker keeps the search index in step with what it stores.
         _service = NoteService(SQLiteStore(settings.db_path), LocalBlobStore(settings.originals_dir), _engine,
-                               settings.max_note_bytes)
+                               settings.max_note_bytes, on_change=build_search(settings).update)
 
 
 def _write_out(out: Path, rel: str, note_id: str | None, text: str, result: ExtractionResult) -> None:

@@ -52,7 +52,12 @@ class Settings(BaseSettings):
     claude_prompt: str = Field("extraction", description="Prompt file (task or task@version) for the LLM engines.")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Versioned prompt files (prompts/<task>/<version>.md).")
     cloud_mask_phi: bool = Field(True, description="Mask PHI locally before any note text goes to a cloud engine.")
-    storage_backend: Literal["sqlite"] = Field("sqlite", description="Records and search backend.")
+    storage_backend: Literal["sqlite"] = Field("sqlite", description="Records backend.")
+    search_backend: Literal["sqlite", "opensearch"] = Field(
+        "sqlite", description="Search backend: embedded SQLite FTS5, or OpenSearch at OPENSEARCH_URL.")
+    opensearch_index: str = Field("notelens-notes", description="OpenSearch alias searched and swapped on reindex.")
+    opensearch_auth: Literal["basic", "sigv4"] = Field(
+        "basic", description="OpenSearch auth: basic (user:password in OPENSEARCH_URL) or SigV4 from the AWS config.")
     max_note_bytes: int = Field(2_000_000, ge=1, description="Largest accepted note file, in bytes.")
     seed_samples: bool = Field(True, description="Load sample notes on first start when the store is empty.")
     sample_dir: Path = Field(PROJECT_ROOT / "sample_data" / "notes", description="Notes loaded on first start.")

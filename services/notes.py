@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,18 @@ class NoteView:
 
 
 class NoteService:
-    def __init__(self, store: NoteStore, blobs: BlobStore, extractor: Extractor, max_note_bytes: int) -> None:
+    def __init__(self, store: NoteStore, blobs: BlobStore, extractor: Extractor, max_note_bytes: int,
+                 on_change: Callable[[str], None] | None = None) -> None:
         self.store = store
         self.blobs = blobs
         self.extractor = extractor
         self.max_note_bytes = max_note_bytes
+        # Told the id of every note whose text, entities or review changed (the search index keeps in step).
+        self.on_change = on_change
+
+    def _changed(self, note_id: str) -> None:
+        if self.on_change is not None:
+            self.on_change(note_id)
 
     # -- ingest ------------------------------------------------------------------------------
 
@@ -113,6 +121,7 @@ class NoteService:
             self.store.link_source(raw, twin.id, filename, len(data), stored=True)
             return IngestOutcome(twin, duplicate=True)
         if not process:
+            self._changed(note.id)
             return IngestOutcome(self._get(note.id))
         return self._process(note.id)
 
@@ -146,8 +155,10 @@ class NoteService:
             err = NoteLensError(ErrorCode.EXTRACTION_FAILED,
                                 f"The {self.extractor.name} engine failed: {explain_engine_error(exc)}")
             self.store.set_status(note_id, NoteStatus.FAILED, err.code, err.message)
+            self._changed(note_id)
             return IngestOutcome(self._get(note_id), error=err)
         extraction = self.store.add_extraction(note_id, result, (time.perf_counter() - started) * 1000)
+        self._changed(note_id)
         return IngestOutcome(self._get(note_id), extraction=extraction)
 
     def process(self, note_id: str) -> IngestOutcome:
@@ -236,10 +247,12 @@ class NoteService:
             else:
                 changes["accepted"].append(summary)
         counts = {k: len(v) for k, v in changes.items()}
-        return self.store.add_review(
+        review = self.store.add_review(
             note_id, view.extraction.id, reviewer, sorted(kept, key=lambda e: (e.begin, e.end)),
             fields or view.fields, {"counts": counts, **changes},
         )
+        self._changed(note_id)
+        return review
 
     @staticmethod
     def _entity_from_row(text: str, row: dict[str, Any]) -> Entity | None:

@@ -12,6 +12,10 @@ from services.extraction.llm.base import LLMEngine
 from services.extraction.llm.prompts import Prompt
 from services.notes import NoteService
 from services.promptlab import EngineFactory, PromptLab
+from services.search import SearchBackend
+from services.search.service import SavedSearches, SearchService
+from services.search.source import StoreDocs
+from services.search.sqlite_backend import SQLiteSearch
 from services.store.sqlite import LocalBlobStore, SQLiteStore
 
 
@@ -20,12 +24,13 @@ class App:
     settings: Settings
     notes: NoteService
     store: SQLiteStore
+    search: SearchService
 
     def backends(self) -> dict[str, str]:
         return {
             "extraction": self.settings.extraction_engine,
             "storage": f"{self.settings.storage_backend} ({self.settings.db_path})",
-            "search": "sqlite-fts5",
+            "search": self.search.name,
             "transcription": "—",
         }
 
@@ -55,6 +60,18 @@ def lab_engines(settings: Settings) -> EngineFactory:
     return build
 
 
+def build_search(settings: Settings) -> SearchService:
+    """The search backend the settings name. Documents and saved searches always come from the store."""
+    backend: SearchBackend
+    if settings.search_backend == "opensearch":
+        from services.search.opensearch_backend import OpenSearchBackend
+
+        backend = OpenSearchBackend.from_settings(settings)
+    else:
+        backend = SQLiteSearch(settings.db_path)
+    return SearchService(backend, StoreDocs(settings.db_path), SavedSearches(settings.db_path))
+
+
 def build_app(settings: Settings | None = None, seed: bool | None = None) -> App:
     settings = settings or load_settings()
     logging.getLogger("services").setLevel(settings.log_level.upper())
@@ -63,8 +80,9 @@ def build_app(settings: Settings | None = None, seed: bool | None = None) -> App
     extractor = get_extractor(settings.extraction_engine)
     if hasattr(extractor, "attach_cache"):
         extractor.attach_cache(store)  # LLM engines keep their results in the store: no second call for a note
-    notes = NoteService(store, blobs, extractor, settings.max_note_bytes)
-    app = App(settings=settings, notes=notes, store=store)
+    search = build_search(settings)
+    notes = NoteService(store, blobs, extractor, settings.max_note_bytes, on_change=search.update)
+    app = App(settings=settings, notes=notes, store=store, search=search)
     if (settings.seed_samples if seed is None else seed) and store.counts()["notes"] == 0 and settings.sample_dir.is_dir():
         notes.seed(settings.sample_dir)
     return app

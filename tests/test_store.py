@@ -45,10 +45,13 @@ def test_review_flags_text_not_in_source(app: App) -> None:
 
 
 def test_search_handles_short_korean_words(app: App) -> None:
+    # The store's old trigram search gave way to the search service (services/search, tests/test_search.py).
+    from services.search import SearchQuery
+
     app.notes.ingest("s1.txt", "두통과 어지러움 호소".encode())
     app.notes.ingest("s2.txt", "흉통 호소, 호흡곤란 없음".encode())
-    assert [n.filename for n in app.store.search("두통")] == ["s1.txt"]
-    assert [n.filename for n in app.store.search("호흡곤란")] == ["s2.txt"]
+    assert [h.filename for h in app.search.search(SearchQuery(text="두통")).hits] == ["s1.txt"]
+    assert [h.filename for h in app.search.search(SearchQuery(text="호흡곤란")).hits] == ["s2.txt"]
 
 
 def test_store_round_trips_the_entity_schema(tmp_path: Path) -> None:

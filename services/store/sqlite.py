@@ -59,7 +59,7 @@ class LocalBlobStore:
 
 
 class SQLiteStore:
-    """Records, versions and full-text search in one SQLite file.
+    """Records and versions in one SQLite file (the search index lives in it too: services/search).
 
     A connection per call keeps it safe across Streamlit's script threads; WAL lets the
     dashboard read while a batch writes.
@@ -246,26 +246,6 @@ class SQLiteStore:
         with self._conn() as con:
             con.execute("INSERT OR REPLACE INTO llm_cache VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (key, engine, model_id, prompt_ref, result_json, usage_json, utcnow()))
-
-    def search(self, query: str, limit: int = 50) -> list[Note]:
-        query = query.strip()
-        if not query:
-            return []
-        with self._conn() as con:
-            if len(query) >= 3:
-                # A trigram phrase query: exact substring semantics, ranked by bm25.
-                phrase = '"' + query.replace('"', '""') + '"'
-                rows = con.execute(
-                    "SELECT n.* FROM notes_fts f JOIN notes n ON n.rowid = f.rowid"
-                    " WHERE notes_fts MATCH ? ORDER BY bm25(notes_fts) LIMIT ?",
-                    (phrase, limit),
-                ).fetchall()
-            else:
-                # Trigrams cannot match one- or two-syllable words such as 두통.
-                rows = con.execute(
-                    "SELECT * FROM notes WHERE instr(text, ?) > 0 ORDER BY visit_date DESC LIMIT ?", (query, limit)
-                ).fetchall()
-        return [self._note(r) for r in rows]
 
     # -- extractions and reviews ------------------------------------------------------------
 
