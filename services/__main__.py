@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("check-gold", help="check a gold JSONL file against its notes (format, exact substrings)")
     c.add_argument("gold", type=Path)
     c.add_argument("notes_dir", type=Path)
+    from services.analytics.cli import add_parser as add_rank_parser
+
+    add_rank_parser(sub)  # rank
 
     sub.add_parser("seed", help="load the sample notes into the store")
     sub.add_parser("build-vocab", help="rebuild generated vocabularies from ../shared/data", add_help=False)
@@ -113,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         from services.search.cli import run as run_search
 
         return run_search(args)
+    if args.command == "rank":
+        from services.analytics.cli import run as run_rank
+
+        return run_rank(args)
     if args.command == "seed":
         from services.wiring import build_app
 

@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 from functools import cached_property
 
+from services.analytics import AnalyticsService
+from services.analytics.sqlite import SQLiteAnalytics
 from services.config import Settings, load_settings
 from services.extraction import get_extractor
 from services.extraction.llm.base import LLMEngine
@@ -33,6 +35,11 @@ class App:
             "search": self.search.name,
             "transcription": "—",
         }
+
+    @cached_property
+    def analytics(self) -> AnalyticsService:
+        # Rankings and trends run as SQL in the same SQLite file (issue 9); another store brings its own backend.
+        return AnalyticsService(SQLiteAnalytics(self.store))
 
     @cached_property
     def promptlab(self) -> PromptLab:

@@ -108,6 +108,12 @@ class SQLiteStore:
         with self._conn() as con:
             return int(con.execute("PRAGMA user_version").fetchone()[0])
 
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, for adapters that query the same file (services/analytics/sqlite.py)."""
+        with self._conn() as con:
+            yield con
+
     # -- notes -------------------------------------------------------------------------------
 
     @staticmethod
