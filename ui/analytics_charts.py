@@ -1,0 +1,202 @@
+"""Plotly figures for the Analytics page, and what a click on each of them points at.
+
+Every trace carries ``customdata`` naming what a point stands for (a term, a bucket, a department, an age
+band and sex), so a selection maps back to the notes behind it without reading labels. Labels that come
+from notes (terms, departments) are escaped: plotly renders a few HTML tags in text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from services.analytics import (
+    AGE_BANDS,
+    UNKNOWN,
+    Cooccurrence,
+    Drill,
+    Grain,
+    Pyramid,
+    Ranking,
+    Series,
+    age_band_bounds,
+)
+from services.i18n import t
+
+CHANGE_COLORS = {"up": "#2e7d32", "down": "#c62828", "new": "#1565c0", "same": "#757575"}
+_MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def label(text: str) -> str:
+    """A term or department as plotly text: no tag in it is rendered."""
+    return html.escape(text, quote=False)
+
+
+def md(text: str) -> str:
+    """Note-derived text inside Streamlit markdown, shown literally."""
+    return _MD.sub(r"\\\1", text)
+
+
+def config(name: str) -> dict[str, Any]:
+    """The chart toolbar: its camera button saves a PNG named after the chart."""
+    return {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": f"notelens-{name}", "scale": 2}}
+
+
+def band_label(band: int, lang: str) -> str:
+    lo, hi = age_band_bounds(band)
+    return t("an_age_band_last", lang, lo=lo) if hi is None else t("an_age_band", lang, lo=lo, hi=hi)
+
+
+def department_label(dept: str, lang: str) -> str:
+    return dept if dept != UNKNOWN else t("an_unknown", lang)
+
+
+def change_text(change: str, marker: str, lang: str) -> str:
+    return t("an_new", lang) if change == "new" else marker
+
+
+def _layout(fig: go.Figure, height: int = 380, **kwargs: Any) -> go.Figure:
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, clickmode="event+select",
+                      legend={"orientation": "h", "y": -0.2}, **kwargs)
+    return fig
+
+
+def ranking_figure(ranking: Ranking, lang: str) -> go.Figure:
+    rows = list(reversed(ranking.rows))  # rank 1 at the top
+    fig = go.Figure(go.Bar(
+        x=[r.notes for r in rows],
+        y=[f"{r.rank}. {label(r.term)}" for r in rows],
+        orientation="h",
+        text=[f"{r.notes} {change_text(r.change, r.marker(), lang)}" for r in rows],
+        textposition="auto",
+        marker_color=[CHANGE_COLORS[r.change] for r in rows],
+        customdata=[[r.term] for r in rows],
+        hovertemplate=f"%{{y}}<br>{t('an_notes', lang)}: %{{x}}<extra></extra>",
+    ))
+    return _layout(fig, height=max(260, 34 * len(rows) + 60), xaxis_title=t("an_notes", lang),
+                   yaxis_title=t("an_term", lang), showlegend=False)
+
+
+def trend_figure(series: Series, lang: str) -> go.Figure:
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    x = [d.isoformat() for d in series.buckets]
+    fig.add_trace(go.Bar(
+        x=x, y=series.notes, name=t("an_all_notes", lang), marker_color="rgba(120,120,120,0.25)",
+        customdata=[["", d] for d in x],
+        hovertemplate=f"%{{x}}<br>{t('an_all_notes', lang)}: %{{y}}<extra></extra>",
+    ), secondary_y=True)
+    for term, values in series.values.items():
+        fig.add_trace(go.Scatter(
+            x=x, y=values, name=label(term), mode="lines+markers", customdata=[[term, d] for d in x],
+            hovertemplate=f"{label(term)}<br>%{{x}}<br>{t('an_notes', lang)}: %{{y}}<extra></extra>",
+        ), secondary_y=False)
+    fig.update_xaxes(title_text=t("an_date", lang))
+    fig.update_yaxes(title_text=t("an_notes", lang), secondary_y=False, rangemode="tozero")
+    fig.update_yaxes(title_text=t("an_all_notes", lang), secondary_y=True, rangemode="tozero", showgrid=False)
+    return _layout(fig)
+
+
+def department_figure(series: Series, lang: str) -> go.Figure:
+    fig = go.Figure()
+    x = [d.isoformat() for d in series.buckets]
+    for dept, values in series.values.items():
+        name = label(department_label(dept, lang))
+        fig.add_trace(go.Bar(
+            x=x, y=values, name=name, customdata=[[dept, d] for d in x],
+            hovertemplate=f"{name}<br>%{{x}}<br>{t('an_notes', lang)}: %{{y}}<extra></extra>",
+        ))
+    return _layout(fig, barmode="stack", xaxis_title=t("an_date", lang), yaxis_title=t("an_notes", lang))
+
+
+def cooccurrence_figure(cooc: Cooccurrence, lang: str) -> go.Figure:
+    """A heatmap drawn as square markers: plotly heatmaps send no selection events, markers do."""
+    n = len(cooc.terms)
+    names = [label(term) for term in cooc.terms]
+    xs, ys, zs, data = [], [], [], []
+    for i, a in enumerate(cooc.terms):
+        for j, b in enumerate(cooc.terms):
+            xs.append(names[j])
+            ys.append(names[i])
+            zs.append(cooc.matrix[i][j])
+            data.append([a, b])
+    size = max(12, min(44, 330 // max(n, 1)))
+    fig = go.Figure(go.Scatter(
+        x=xs, y=ys, mode="markers+text", text=[str(z) if z else "" for z in zs], textfont={"size": 10},
+        marker={"symbol": "square", "size": size, "color": zs, "colorscale": "Blues", "showscale": True,
+                "colorbar": {"title": {"text": t("an_notes", lang)}}, "line": {"width": 0}},
+        customdata=data,
+        hovertemplate=f"%{{y}} + %{{x}}<br>{t('an_notes', lang)}: %{{marker.color}}<extra></extra>",
+    ))
+    fig.update_xaxes(categoryorder="array", categoryarray=names, tickangle=-45, title_text=t("an_with_term", lang),
+                     showgrid=False)
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(names)), title_text=t("an_term", lang),
+                     showgrid=False)
+    return _layout(fig, height=max(360, size * n + 160), showlegend=False)
+
+
+def pyramid_figure(pyramid: Pyramid, lang: str) -> go.Figure:
+    bands = [band_label(r.age_band, lang) for r in pyramid.rows]
+    fig = go.Figure()
+    for sex, values, color in (("M", [r.male for r in pyramid.rows], "#1f77b4"),
+                               ("F", [r.female for r in pyramid.rows], "#e377c2")):
+        name = t(f"an_sex_{sex}", lang)
+        fig.add_trace(go.Bar(
+            y=bands, x=[-v if sex == "M" else v for v in values], orientation="h", name=name, marker_color=color,
+            text=[str(v) if v else "" for v in values], customdata=[[r.age_band, sex] for r in pyramid.rows],
+            hovertemplate=f"{name} %{{y}}<br>{t('an_notes', lang)}: %{{text}}<extra></extra>",
+        ))
+    peak = max([1] + [max(r.male, r.female) for r in pyramid.rows])
+    ticks = sorted({0, peak, -peak, peak // 2, -(peak // 2)})
+    fig.update_xaxes(tickvals=ticks, ticktext=[str(abs(v)) for v in ticks], title_text=t("an_notes", lang))
+    fig.update_yaxes(title_text=t("an_age_band_axis", lang), categoryorder="array", categoryarray=bands)
+    return _layout(fig, barmode="relative", bargap=0.1)
+
+
+# -- selections -------------------------------------------------------------------------------
+
+
+def first_point(event: Any) -> dict[str, Any] | None:
+    """The first selected point of a ``st.plotly_chart(..., on_select="rerun")`` result, if any."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    return points[0] if points else None
+
+
+def drill_for(chart: str, point: dict[str, Any], grain: Grain = "day", term: str | None = None) -> Drill | None:
+    """What a selected point of ``chart`` stands for."""
+    data = point.get("customdata")
+    if not isinstance(data, list | tuple) or not data:
+        return None
+    if chart == "rank":
+        return Drill(term=str(data[0]))
+    if chart == "trend":
+        return Drill(term=str(data[0]) or None, bucket=date.fromisoformat(str(data[1])), grain=grain)
+    if chart == "dept":
+        return Drill(department=str(data[0]), bucket=date.fromisoformat(str(data[1])), grain=grain)
+    if chart == "cooc":
+        a, b = str(data[0]), str(data[1])
+        return Drill(term=a, other_term=b if b != a else None)
+    if chart == "pyramid":
+        return Drill(term=term, age_band=int(data[0]), sex=str(data[1]))
+    return None
+
+
+def describe(drill: Drill, lang: str) -> str:
+    """The selection in words, for the drill-down's heading."""
+    parts = [p for p in (drill.term, drill.other_term) if p]
+    if drill.bucket is not None:
+        parts.append(drill.bucket.isoformat() + ("" if drill.grain == "day" else f" ({t('an_grain_' + drill.grain, lang)})"))
+    if drill.department is not None:
+        parts.append(department_label(drill.department, lang))
+    if drill.age_band is not None and drill.age_band in AGE_BANDS:
+        parts.append(band_label(drill.age_band, lang))
+    if drill.sex is not None:
+        parts.append(t(f"an_sex_{drill.sex}", lang))
+    return " · ".join(parts) or t("an_all_notes", lang)
