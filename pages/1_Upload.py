@@ -1,5 +1,7 @@
 """Upload: several notes at once, per-file progress and errors, links to the result."""
 
+import time
+
 import streamlit as st
 
 from services.domain import NoteStatus
@@ -12,21 +14,32 @@ a = app()
 
 st.title(t("upload_title", L))
 st.caption(t("upload_help", L))
+st.caption(t("rec_upload_help", L))
 
-files = st.file_uploader(t("upload_files", L), accept_multiple_files=True, key="upload_files")
-if st.button(t("process", L), key="process", type="primary", disabled=not files):
+# The uploader's own limit (and the "…MB per file" it shows) is the note limit, not Streamlit's 50 MB default.
+files = st.file_uploader(t("upload_files", L), accept_multiple_files=True, key="upload_files",
+                         max_upload_size=max(1, -(-a.settings.max_note_bytes // (1024 * 1024))))
+recorded = st.audio_input(t("rec_record", L), key="rec_audio_input")
+if st.button(t("process", L), key="process", type="primary", disabled=not files and recorded is None):
     results = []
     bar = st.progress(0.0)
-    for i, f in enumerate(files or []):
-        outcome = a.notes.ingest(f.name, f.getvalue())
+    # A recording made in the browser goes with the files: a WAV, transcribed like an uploaded one.
+    batch = [(f.name, f.getvalue()) for f in files or []]
+    if recorded is not None:
+        batch.append((f"recording-{time.strftime('%Y%m%d-%H%M%S')}.wav", recorded.getvalue()))
+    for i, (name, data) in enumerate(batch):
+        def step(p: float, i: int = i, name: str = name) -> None:  # a recording's progress, segment by segment
+            bar.progress(min(1.0, (i + p) / len(batch)), text=t("rec_transcribing", L, file=name))
+
+        outcome = a.notes.ingest(name, data, progress=step)
         results.append({
-            "file": f.name,
+            "file": name,
             "note_id": outcome.note.id,
             "state": "failed" if outcome.error else ("dup" if outcome.duplicate else "ok"),
             "code": outcome.error.code.value if outcome.error else "",
             "message": outcome.error.message if outcome.error else "",
         })
-        bar.progress((i + 1) / len(files or [1]), text=f.name)
+        bar.progress((i + 1) / len(batch), text=name)
     st.session_state["upload_results"] = results
 
 for i, r in enumerate(st.session_state.get("upload_results", [])):

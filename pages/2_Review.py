@@ -8,6 +8,7 @@ import streamlit as st
 from services.i18n import t
 from services.render import highlight, legend
 from ui.common import app, category_labels, sidebar
+from ui.recording import recording_panel
 
 st.set_page_config(page_title="NoteLens · Review", page_icon="🔎", layout="wide")
 L = sidebar()
@@ -71,6 +72,9 @@ def section_label(name: str | None) -> str:
 
 left, right = st.columns([5, 6])
 with left:
+    rec = a.recordings.view(note.id)
+    if rec is not None:  # a recording: the player and its timed segments beside the entities
+        recording_panel(a, view, rec, labels, L)
     st.subheader(t("source_text", L))
     st.html(legend(labels))
     st.caption(f"{t('negated_legend', L)} · {t('uncertain_legend', L)} · {t('historical_legend', L)}")
@@ -91,9 +95,14 @@ with right:
         return (not pick_sections or (e.section or "") in pick_sections) and (
             not pick_assertions or e.assertion in pick_assertions)
 
+    # The table shows category and action names in the chosen language; codes go back to the service on save.
+    actions = {"accept": t("action_accept", L), "reject": t("action_reject", L)}
+    action_code = {v: k for k, v in actions.items()}
+    category_code = {v: k for k, v in labels.items()}
+
     def row(e) -> dict:  # type: ignore[no-untyped-def]
         return {
-            "status": "accept", "category": e.category.value, "text": e.text,
+            "status": actions["accept"], "category": labels.get(e.category.value, e.category.value), "text": e.text,
             "assertion": t(f"assert_{e.assertion}", L), "negated": e.negated, "uncertain": e.uncertain,
             "historical": e.historical, "family": e.family, "section": section_label(e.section),
             "normalized": e.normalized or "", "code": e.code or "",
@@ -112,9 +121,10 @@ with right:
         df, key="entity_editor", num_rows="dynamic", hide_index=True, height=460,
         width="stretch",
         column_config={
-            "status": st.column_config.SelectboxColumn(t("col_status", L), options=["accept", "reject"],
+            "status": st.column_config.SelectboxColumn(t("col_status", L), options=list(actions.values()),
                                                        required=True, width="small"),
-            "category": st.column_config.SelectboxColumn(t("col_category", L), options=list(labels), required=True),
+            "category": st.column_config.SelectboxColumn(t("col_category", L), options=list(labels.values()),
+                                                         required=True),
             "text": st.column_config.TextColumn(t("col_text", L)),
             "assertion": st.column_config.TextColumn(t("col_assertion", L), disabled=True),
             "negated": st.column_config.CheckboxColumn(t("assert_negated", L)),
@@ -139,8 +149,10 @@ with right:
             records = edited.astype(object).where(pd.notna(edited), None).to_dict("records")
             for r in records:  # the section column shows a label; keep the machine's section name
                 r["section"] = r.pop("orig_section", None)
+                r["status"] = action_code.get(r.get("status") or "", r.get("status"))
+                r["category"] = category_code.get(r.get("category") or "", r.get("category"))
             # Rows hidden by a filter are kept exactly as they were.
-            records += [dict(row(e), section=e.section, status="accept") for e in hidden]
+            records += [dict(row(e), section=e.section, status="accept", category=e.category.value) for e in hidden]
             review = a.notes.save_review(note.id, reviewer, records)
             # Shown after the rerun that reloads the table with the saved version.
             st.session_state["flash"] = t("saved_review", L, version=review.version)

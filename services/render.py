@@ -7,19 +7,31 @@ import html
 
 from services.domain import Category, Entity
 
-COLORS: dict[str, str] = {
-    Category.SYMPTOM.value: "#fde2e1",
-    Category.DIAGNOSIS.value: "#e0ecff",
-    Category.MEDICATION.value: "#dcf5e3",
-    Category.TEST.value: "#fff1c9",
-    Category.PROCEDURE.value: "#eadcff",
-    Category.ANATOMY.value: "#e6e6e6",
-    Category.PHI.value: "#ffd6f0",
+# One colour-blind-safe palette (Okabe–Ito) for every category everywhere: highlights, chips, charts.
+PALETTE: dict[str, str] = {
+    Category.SYMPTOM.value: "#D55E00",  # vermillion
+    Category.DIAGNOSIS.value: "#0072B2",  # blue
+    Category.MEDICATION.value: "#009E73",  # bluish green
+    Category.TEST.value: "#E69F00",  # orange
+    Category.PROCEDURE.value: "#CC79A7",  # reddish purple
+    Category.ANATOMY.value: "#56B4E9",  # sky blue
+    Category.PHI.value: "#7F7F7F",  # grey
 }
 
 
+def _tint(hex_color: str, keep: float = 0.28) -> str:
+    """The colour mixed with white, light enough to read black text on."""
+    rgb = [int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(255 - (255 - c) * keep):02x}" for c in rgb)
+
+
+# Backgrounds for marks and chips; the full colour underlines them, so categories differ by more than a tint.
+COLORS: dict[str, str] = {cat: _tint(color) for cat, color in PALETTE.items()}
+
+
 def _style(e: Entity) -> str:
-    style = f"background:{COLORS.get(e.category.value, '#eee')};border-radius:3px;padding:0 2px;"
+    style = (f"background:{COLORS.get(e.category.value, '#eee')};border-bottom:2px solid "
+             f"{PALETTE.get(e.category.value, '#999')};border-radius:3px;padding:0 2px;")
     if e.negated:
         style += "text-decoration:line-through;opacity:0.75;"
     elif e.uncertain:

@@ -13,6 +13,7 @@ from services.extraction import get_extractor
 from services.extraction.llm.base import LLMEngine
 from services.extraction.llm.prompts import Prompt
 from services.notes import NoteService
+from services.overview import Overview, overview
 from services.promptlab import EngineFactory, PromptLab
 from services.search import SearchBackend
 from services.search.service import SavedSearches, SearchService
@@ -40,6 +41,10 @@ class App:
     def analytics(self) -> AnalyticsService:
         # Rankings and trends run as SQL in the same SQLite file (issue 9); another store brings its own backend.
         return AnalyticsService(SQLiteAnalytics(self.store))
+
+    def overview(self) -> Overview:
+        """What Home shows: counts, recent notes, what needs attention, which backends can be used."""
+        return overview(self.store, self.settings, self.backends())
 
     @cached_property
     def promptlab(self) -> PromptLab:

@@ -97,6 +97,33 @@ def test_upload_then_review_shows_highlights_and_never_runs_note_html(server: st
     assert dialogs == []
 
 
+def test_navigation_is_grouped_by_role_and_relabelled_by_the_language_switch(server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server, wait_until="networkidle")
+        nav = page.locator("[data-testid=stSidebarNav]")
+        nav.get_by_text("업로드", exact=True).wait_for(timeout=60_000)
+        for label in ("임상의", "프롬프트", "관리자", "검토", "프롬프트 랩"):
+            assert nav.get_by_text(label, exact=True).count() >= 1, label
+        assert page.get_by_role("button", name="Deploy").count() == 0  # viewer toolbar for clinicians
+        page.get_by_text("English", exact=True).click()
+        nav.get_by_text("Upload", exact=True).wait_for(timeout=60_000)
+        assert nav.get_by_text("Clinicians", exact=True).count() == 1
+        assert nav.get_by_text("업로드", exact=True).count() == 0
+        nav.get_by_text("Review", exact=True).click()
+        page.wait_for_url("**/Review", timeout=60_000)  # the URL a page had before the shell
+        if os.environ.get("NOTELENS_SCREENSHOT_HOME"):
+            page.goto(server, wait_until="networkidle")
+            page.get_by_text("어디서 시작할까요", exact=True).wait_for(timeout=60_000)
+            page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=60_000)
+            time.sleep(1)
+            page.screenshot(path=os.environ["NOTELENS_SCREENSHOT_HOME"], full_page=False)
+        browser.close()
+
+
 def test_prompt_lab_streams_the_answer_from_bedrock(tmp_path: Path) -> None:
     """The live run in a real browser: Bedrock's ConverseStream answered from a loopback endpoint set through
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME, the streamed JSON shown, then the entities highlighted in the source."""

@@ -231,6 +231,22 @@ class SQLiteStore:
         with self._conn() as con:
             return [self._note(r) for r in con.execute(sql, args)]
 
+    def recent(self, limit: int = 10) -> list[Note]:
+        """The notes changed last (processed, failed or reviewed), newest first, without their text."""
+        cols = ", ".join("NULL AS text" if c == "text" else c for c in _NOTE_COLUMNS)
+        with self._conn() as con:
+            return [self._note(r) for r in con.execute(
+                f"SELECT {cols} FROM notes ORDER BY updated_at DESC, id LIMIT ?", (limit,))]
+
+    def unreviewed(self, limit: int = 10) -> tuple[int, list[Note]]:
+        """How many processed notes no clinician has reviewed yet, and the latest of them."""
+        cols = ", ".join("NULL AS text" if c == "text" else "n." + c for c in _NOTE_COLUMNS)
+        where = "FROM notes n WHERE n.status = 'done' AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.note_id = n.id)"
+        with self._conn() as con:
+            total = int(con.execute(f"SELECT COUNT(*) {where}").fetchone()[0])
+            rows = con.execute(f"SELECT {cols} {where} ORDER BY n.updated_at DESC, n.id LIMIT ?", (limit,)).fetchall()
+        return total, [self._note(r) for r in rows]
+
     def counts(self) -> dict[str, int]:
         with self._conn() as con:
             out = {s.value: 0 for s in NoteStatus}
