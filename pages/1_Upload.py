@@ -48,7 +48,7 @@ for i, r in enumerate(st.session_state.get("upload_results", [])):
         cols[0].text(r["file"])  # file names are user input: plain text, not markdown
         if r["state"] == "failed":
             cols[1].error(t("result_failed", L))
-            st.error(f"{r['code']}: {r['message']}")
+            st.error(f"{r['code']}: {t('err_' + r['code'], L)} {r['message']}")
         else:
             cols[1].success(t("result_dup", L) if r["state"] == "dup" else t("result_ok", L))
             if cols[2].button(t("open_review", L), key=f"open_{i}"):
@@ -61,12 +61,12 @@ if failed:
     for n in failed:
         cols = st.columns([4, 4, 2, 1])
         cols[0].text(n.filename)
-        cols[1].caption(f"{n.error_code}: {n.error_message}")
+        cols[1].caption(f"{n.error_code}: {t(f'err_{n.error_code}', L)} {n.error_message}")
         enc = cols[2].selectbox(t("retry_encoding", L), ["", "utf-8", "cp949", "euc-kr", "utf-16"],
                                 format_func=lambda v: v or t("auto", L), key=f"enc_{n.id}", label_visibility="collapsed")
         if cols[3].button(t("retry", L), key=f"retry_{n.id}"):
             out = a.notes.retry(n.id, encoding=enc or None)
             if out.error:
-                st.error(f"{out.error.code.value}: {out.error.message}")
+                st.error(f"{out.error.code.value}: {t('err_' + out.error.code.value, L)} {out.error.message}")
             else:
                 st.rerun()

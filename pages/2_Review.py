@@ -39,7 +39,7 @@ note = view.note
 st.query_params["note"] = note.id
 
 if note.status.value == "failed":
-    st.error(f"{t('note_failed', L)} — {note.error_code}: {note.error_message}")
+    st.error(f"{t('note_failed', L)} — {note.error_code}: {t(f'err_{note.error_code}', L)} {note.error_message}")
     st.text(note.filename)
     st.stop()
 
