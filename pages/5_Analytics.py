@@ -40,11 +40,14 @@ CATEGORIES = ["symptom", "diagnosis", "medication", "test", "procedure"]
 REFRESH = [0, 10, 30, 60]
 
 with st.container(border=True):
-    c = st.columns([2, 2, 2, 1, 2])
+    c = st.columns([2, 3, 2, 1, 2])
     preset = c[0].selectbox(t("an_period", L), PRESETS, index=1, key="an_preset",
                             format_func=lambda d: t("an_last_days", L, n=d) if d else t("an_custom", L))
     if preset:
         fixed: Period | None = None
+        shown = an.default_period(preset)
+        c[1].date_input(t("an_range", L), value=(shown.start, shown.end), disabled=True,
+                        key=f"an_range_shown_{shown.start}_{shown.end}")
     else:
         default = an.default_period(30)
         picked = c[1].date_input(t("an_range", L), value=(default.start, default.end), key="an_range")
@@ -62,7 +65,7 @@ with st.container(border=True):
     sexes = f[2].multiselect(t("an_sexes", L), list(SEXES), key="an_sexes", format_func=lambda s: t(f"an_sex_{s}", L),
                              placeholder=t("an_everyone", L))
     include = f[3].multiselect(t("an_include", L), list(ASSERTIONS), key="an_include", help=t("an_include_help", L),
-                               format_func=lambda a: t(f"assert_{a}", L))
+                               format_func=lambda a: t(f"assert_{a}", L), placeholder=t("an_affirmed_only", L))
 
 flt = Filter(category=category, departments=tuple(departments), age_bands=tuple(bands), sexes=tuple(sexes),
              include=frozenset(include))
@@ -109,7 +112,7 @@ def ranking_section() -> None:
     if not ranking.rows:
         st.info(t("an_no_data", L))
         return
-    left, right = st.columns([3, 2])
+    left, right = st.columns([1, 1])
     event = left.plotly_chart(ranking_figure(ranking, L), key="an_rank_chart", on_select="rerun",
                               selection_mode="points", config=config("ranking"))
     header = [t("an_rank", L), t("an_term", L), t("an_notes", L), t("an_share", L), t("an_prev_rank", L),
@@ -119,7 +122,7 @@ def ranking_section() -> None:
     shown = pd.DataFrame(rows, columns=header)
     shown[t("an_share", L)] = [f"{r.share:.1%}" for r in ranking.rows]
     shown[t("an_prev_rank", L)] = [str(r.previous_rank or "—") for r in ranking.rows]
-    right.dataframe(shown, hide_index=True, width="stretch", key="an_rank_table")
+    right.dataframe(shown.drop(columns=[t("an_prev_notes", L)]), hide_index=True, width="stretch", key="an_rank_table")
     right.download_button(t("an_csv", L), to_csv(header, rows), file_name="notelens-ranking.csv", mime="text/csv",
                           key="an_rank_csv")
     drill_down(event, lambda p: drill_for("rank", p), "an_rank", scope)
@@ -132,10 +135,20 @@ st.fragment(ranking_section, run_every=refresh or None)()
 
 st.subheader(t("an_trends", L))
 choices = an.top_terms(flt, period, 20)
-picked_terms = st.session_state.get("an_trend_terms")
-options = choices + [x for x in (picked_terms or []) if x not in choices]
+
+
+def follow(key: str, auto: object) -> None:
+    """A choice the user has not changed follows the period's top terms; one they changed stays."""
+    if key not in st.session_state or st.session_state[key] == st.session_state.get(f"{key}_auto"):
+        st.session_state[key] = auto
+    st.session_state[f"{key}_auto"] = auto
+
+
+follow("an_trend_terms", choices[:5])
+picked_terms = st.session_state["an_trend_terms"]
 g = st.columns([4, 2])
-terms = g[0].multiselect(t("an_trend_terms", L), options, default=choices[:5], key="an_trend_terms")
+terms = g[0].multiselect(t("an_trend_terms", L), choices + [x for x in picked_terms if x not in choices],
+                         key="an_trend_terms")
 grain_choice = g[1].segmented_control(t("an_grain", L), ["auto", "day", "week", "month"], default="auto",
                                       key="an_grain", format_func=lambda v: t(f"an_grain_{v}", L))
 grain = auto_grain(period) if grain_choice in (None, "auto") else grain_choice
@@ -179,8 +192,9 @@ with left:
 with right:
     st.subheader(t("an_pyramid", L))
     if choices:
-        current = st.session_state.get("an_pyr_term")
-        term = st.selectbox(t("an_pyramid_term", L), choices + ([current] if current and current not in choices else []),
+        follow("an_pyr_term", choices[0])
+        current = st.session_state["an_pyr_term"]
+        term = st.selectbox(t("an_pyramid_term", L), choices + ([current] if current not in choices else []),
                             key="an_pyr_term")
         pyramid = an.pyramid(flt, period, term)
         event = st.plotly_chart(pyramid_figure(pyramid, L), key="an_pyr_chart", on_select="rerun",

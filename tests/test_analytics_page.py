@@ -3,10 +3,13 @@ drill-down behind every chart's selection (set as Streamlit sets a plotly select
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from services.domain import Category, Entity, ExtractionResult, NoteFields
@@ -75,9 +78,9 @@ def test_page_ranks_the_last_30_days_with_rank_change_and_draws_every_chart(app:
     caption = next(c.value for c in at.caption if "비교" in c.value)
     assert "2025-03-02 ~ 2025-03-31" in caption and "기록 5건" in caption and "2025-01-31 ~ 2025-03-01" in caption
     df = at.dataframe[0].value
-    assert list(df.columns) == ["순위", "용어", "기록 수", "비율", "이전 순위", "이전 기록 수", "변화"]
-    assert df.values.tolist() == [[1, "기침", 3, "60.0%", "2", 1, "▲1"], [2, "발열", 2, "40.0%", "—", 0, "신규"],
-                                  [3, "두통", 1, "20.0%", "1", 2, "▼2"]]
+    assert list(df.columns) == ["순위", "용어", "기록 수", "비율", "이전 순위", "변화"]
+    assert df.values.tolist() == [[1, "기침", 3, "60.0%", "2", "▲1"], [2, "발열", 2, "40.0%", "—", "신규"],
+                                  [3, "두통", 1, "20.0%", "1", "▼2"]]
     charts = at.get("plotly_chart")
     assert len(charts) == 5
     figures = [json.loads(c.proto.spec) for c in charts]
@@ -132,8 +135,7 @@ def test_english_labels(app: App) -> None:
     at.radio(key="lang").set_value("en")
     run(at)
     assert at.title[0].value == "Analytics"
-    assert list(at.dataframe[0].value.columns) == ["Rank", "Term", "Notes", "Share", "Previous rank", "Previous notes",
-                                                   "Change"]
+    assert list(at.dataframe[0].value.columns) == ["Rank", "Term", "Notes", "Share", "Previous rank", "Change"]
     assert table(at)[1][-1] == "new"
     figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert figures[0]["layout"]["xaxis"]["title"]["text"] == "Notes"
@@ -183,6 +185,40 @@ def test_note_derived_labels_are_never_markup(app: App) -> None:
     heading = next(m.value for m in at.markdown if m.value.startswith("선택"))
     assert "\\<img" in heading
     assert label("<b>x</b>") == "&lt;b&gt;x&lt;/b&gt;" and md("**x**") == "\\*\\*x\\*\\*"
+
+
+def test_every_table_downloads_as_csv(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bytes each download button offers, caught where Streamlit stores them."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    offered: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self: MemoryMediaFileStorage, data: str | bytes, mimetype: str, kind: Any, filename: str | None = None) -> str:
+        if filename and isinstance(data, bytes):
+            offered[filename] = data
+        return original(self, data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    ids = notes(app)
+    select(page(), "an_rank_chart", ["기침"])
+
+    def rows(name: str) -> list[list[str]]:
+        return list(csv.reader(io.StringIO(offered[name].decode("utf-8-sig"))))
+
+    assert rows("notelens-ranking.csv") == [
+        ["순위", "용어", "기록 수", "비율", "이전 순위", "이전 기록 수", "변화"],
+        ["1", "기침", "3", "0.6", "2", "1", "▲1"], ["2", "발열", "2", "0.4", "", "0", "신규"],
+        ["3", "두통", "1", "0.2", "1", "2", "▼2"]]
+    trends = rows("notelens-trends.csv")
+    assert trends[0] == ["날짜", "전체 기록 수", "기침", "발열", "두통"] and len(trends) == 31  # 30 days
+    assert trends[-1] == ["2025-03-31", "2", "1", "0", "1"]
+    assert rows("notelens-departments.csv")[0][:2] == ["날짜", "전체 기록 수"]
+    assert rows("notelens-cooccurrence.csv")[1] == ["기침", "3", "2", "1"]
+    assert rows("notelens-age-sex.csv")[8] == ["70–79세", "2", "0"]
+    drill = rows("notelens-an_rank-notes.csv")
+    assert drill[0] == ["방문일", "진료과", "나이", "성별", "파일", "기록 ID"]
+    assert [r[-1] for r in drill[1:]] == [ids["c"], ids["b"], ids["a"]]
 
 
 def test_no_notes_says_so(app: App) -> None:

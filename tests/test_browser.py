@@ -165,3 +165,71 @@ def test_prompt_lab_streams_the_answer_from_bedrock(tmp_path: Path) -> None:
             browser.close()
     finally:
         bedrock.close()
+
+
+def test_analytics_charts_render_and_a_click_drills_down_to_review(tmp_path: Path) -> None:
+    """Analytics over the 42 sample notes in a real browser: the five charts draw, a click on a ranking bar lists
+    the notes behind it with a link that opens the note in Review, the chart's toolbar saves a PNG, and a note
+    that arrives while the page is open reaches the ranking by itself (the fragment's run_every)."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    from services.config import load_settings
+    from services.wiring import build_app
+
+    data = tmp_path / "data"
+    notes = build_app(load_settings(data_dir=data), seed=True).notes
+    with streamlit_app(NOTELENS_DATA_DIR=str(data), NOTELENS_SEED_SAMPLES="false") as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.goto(f"{url}/Analytics", wait_until="networkidle")
+        charts = page.locator(".js-plotly-plot")
+        charts.nth(4).wait_for(timeout=60_000)
+        assert charts.count() == 5
+        ranking = charts.first
+        bars = ranking.locator(".barlayer .point path")
+        assert bars.count() == 10
+        assert charts.nth(1).locator(".scatterlayer .trace").count() >= 2  # term lines beside the notes bars
+        # Rank 1 is drawn at the top, the last bar of the trace; its label is "1. <term>".
+        label = ranking.locator(".yaxislayer-above .ytick text").last.text_content() or ""
+        term = label.split(". ", 1)[1]
+        box = bars.last.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        heading = page.get_by_text(re.compile(r"^선택: ")).first
+        heading.wait_for(timeout=60_000)
+        assert heading.inner_text().startswith(f"선택: {term} — 기록 ")
+        drill = page.locator("[data-testid=stDataFrame]").last
+        found: list[str] = []
+        for _ in range(60):  # the grid fills its cells a moment after it appears
+            found = re.findall(r"Review\?note=(\w+)", drill.inner_html())
+            if found:
+                break
+            time.sleep(0.5)
+        assert found
+        if os.environ.get("NOTELENS_SCREENSHOT_ANALYTICS"):
+            page.screenshot(path=os.environ["NOTELENS_SCREENSHOT_ANALYTICS"], full_page=False)
+
+        # PNG from the chart's own toolbar.
+        ranking.hover()
+        with page.expect_download(timeout=60_000) as download:
+            ranking.locator(".modebar-btn[data-title^='Download plot']").click()
+        assert download.value.suggested_filename == "notelens-ranking.png"
+        assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+        # A new note in the period: the ranking's caption counts it without a click or reload (every 10 s).
+        page.locator("[data-testid=stSelectbox]").filter(has_text="자동 새로고침").click()
+        page.get_by_role("option", name="10초마다").click()
+        caption = page.get_by_text(re.compile(r"^2025-10-21 ~ 2025-11-19 · 기록 \d+건")).first
+        before = int(re.search(r"기록 (\d+)건", caption.inner_text()).group(1))  # type: ignore[union-attr]
+        notes.ingest("live.txt", "방문일: 2025-11-19\n기침과 발열로 내원.".encode())
+        page.get_by_text(f"2025-10-21 ~ 2025-11-19 · 기록 {before + 1}건").first.wait_for(timeout=60_000)
+
+        # The drill-down's link opens the note in Review.
+        page.goto(f"{url}/Review?note={found[0]}", wait_until="networkidle")
+        page.locator(".nl-source").first.wait_for(timeout=60_000)
+        note = notes.store.get_note(found[0])
+        picked = page.locator("[data-testid=stSelectbox] input").first.input_value()
+        assert note is not None and note.filename in picked, picked
+        browser.close()

@@ -28,6 +28,7 @@ from services.analytics import (
 )
 from services.i18n import t
 
+DATE_TICKS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m"}  # numbers, not English month names
 CHANGE_COLORS = {"up": "#2e7d32", "down": "#c62828", "new": "#1565c0", "same": "#757575"}
 _MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -60,6 +61,11 @@ def change_text(change: str, marker: str, lang: str) -> str:
     return t("an_new", lang) if change == "new" else marker
 
 
+def _counts_axis(peak: int) -> dict[str, Any]:
+    """A count axis with whole-number ticks (plotly would draw 0.2, 0.4 … for small counts)."""
+    return {"tickformat": ",d", "rangemode": "tozero", **({"dtick": 1} if peak <= 8 else {})}
+
+
 def _layout(fig: go.Figure, height: int = 380, **kwargs: Any) -> go.Figure:
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, clickmode="event+select",
                       legend={"orientation": "h", "y": -0.2}, **kwargs)
@@ -78,6 +84,7 @@ def ranking_figure(ranking: Ranking, lang: str) -> go.Figure:
         customdata=[[r.term] for r in rows],
         hovertemplate=f"%{{y}}<br>{t('an_notes', lang)}: %{{x}}<extra></extra>",
     ))
+    fig.update_xaxes(**_counts_axis(max([0] + [r.notes for r in rows])))
     return _layout(fig, height=max(260, 34 * len(rows) + 60), xaxis_title=t("an_notes", lang),
                    yaxis_title=t("an_term", lang), showlegend=False)
 
@@ -95,9 +102,11 @@ def trend_figure(series: Series, lang: str) -> go.Figure:
             x=x, y=values, name=label(term), mode="lines+markers", customdata=[[term, d] for d in x],
             hovertemplate=f"{label(term)}<br>%{{x}}<br>{t('an_notes', lang)}: %{{y}}<extra></extra>",
         ), secondary_y=False)
-    fig.update_xaxes(title_text=t("an_date", lang))
-    fig.update_yaxes(title_text=t("an_notes", lang), secondary_y=False, rangemode="tozero")
-    fig.update_yaxes(title_text=t("an_all_notes", lang), secondary_y=True, rangemode="tozero", showgrid=False)
+    fig.update_xaxes(title_text=t("an_date", lang), tickformat=DATE_TICKS[series.grain])
+    peak = max([0] + [v for values in series.values.values() for v in values])
+    fig.update_yaxes(title_text=t("an_notes", lang), secondary_y=False, **_counts_axis(peak))
+    fig.update_yaxes(title_text=t("an_all_notes", lang), secondary_y=True, showgrid=False,
+                     **_counts_axis(max([0] + series.notes)))
     return _layout(fig)
 
 
@@ -110,6 +119,8 @@ def department_figure(series: Series, lang: str) -> go.Figure:
             x=x, y=values, name=name, customdata=[[dept, d] for d in x],
             hovertemplate=f"{name}<br>%{{x}}<br>{t('an_notes', lang)}: %{{y}}<extra></extra>",
         ))
+    fig.update_yaxes(**_counts_axis(max([0] + series.notes)))
+    fig.update_xaxes(tickformat=DATE_TICKS[series.grain])
     return _layout(fig, barmode="stack", xaxis_title=t("an_date", lang), yaxis_title=t("an_notes", lang))
 
 
@@ -124,9 +135,10 @@ def cooccurrence_figure(cooc: Cooccurrence, lang: str) -> go.Figure:
             ys.append(names[i])
             zs.append(cooc.matrix[i][j])
             data.append([a, b])
-    size = max(12, min(44, 330 // max(n, 1)))
+    size = max(12, min(40, 300 // max(n, 1)))
     fig = go.Figure(go.Scatter(
-        x=xs, y=ys, mode="markers+text", text=[str(z) if z else "" for z in zs], textfont={"size": 10},
+        x=xs, y=ys, mode="markers+text", text=[str(z) if z else "" for z in zs],
+        textfont={"size": 10, "color": ["white" if z * 2 > max(zs) else "#333" for z in zs]},
         marker={"symbol": "square", "size": size, "color": zs, "colorscale": "Blues", "showscale": True,
                 "colorbar": {"title": {"text": t("an_notes", lang)}}, "line": {"width": 0}},
         customdata=data,
@@ -134,9 +146,11 @@ def cooccurrence_figure(cooc: Cooccurrence, lang: str) -> go.Figure:
     ))
     fig.update_xaxes(categoryorder="array", categoryarray=names, tickangle=-45, title_text=t("an_with_term", lang),
                      showgrid=False)
+    # Square cells: one category step on x is as wide as one on y.
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(names)), title_text=t("an_term", lang),
-                     showgrid=False)
-    return _layout(fig, height=max(360, size * n + 160), showlegend=False)
+                     showgrid=False, scaleanchor="x", constrain="domain")
+    fig.update_xaxes(constrain="domain")
+    return _layout(fig, height=max(360, int(size * 1.15) * n + 170), showlegend=False)
 
 
 def pyramid_figure(pyramid: Pyramid, lang: str) -> go.Figure:
