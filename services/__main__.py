@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     from services.search.cli import add_parsers as add_search_parsers
 
     add_search_parsers(sub)  # search, reindex
+    from services.hospitals.cli import add_parsers as add_hospital_parsers
+
+    add_hospital_parsers(sub)  # hospitals import|near|build|reset
 
     j = sub.add_parser("cm-job", help="Amazon Comprehend Medical S3 batch jobs: start, status, list, stop, collect")
     jsub = j.add_subparsers(dest="action", required=True)
@@ -120,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         from services.analytics.cli import run as run_rank
 
         return run_rank(args)
+    if args.command == "hospitals":
+        from services.hospitals.cli import run as run_hospitals
+
+        return run_hospitals(args)
     if args.command == "seed":
         from services.wiring import build_app
 

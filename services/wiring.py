@@ -12,6 +12,7 @@ from services.config import Settings, load_settings
 from services.extraction import get_extractor
 from services.extraction.llm.base import LLMEngine
 from services.extraction.llm.prompts import Prompt
+from services.hospitals import HospitalService
 from services.notes import NoteService
 from services.overview import Overview, overview
 from services.promptlab import EngineFactory, PromptLab
@@ -53,6 +54,11 @@ class App:
         return PromptLab(self.store, lab_engines(self.settings), local, self.settings.data_dir / "gold",
                          self.settings.prompts_dir)
 
+    @cached_property
+    def hospitals(self) -> HospitalService:
+        # Its own SQLite file, built from the shipped national copy on first use (issue 11).
+        return build_hospitals(self.settings, self.notes)
+
 
 def lab_engines(settings: Settings) -> EngineFactory:
     """How the Prompt Lab builds an LLM engine for a prompt (saved or draft) and a model id."""
@@ -70,6 +76,11 @@ def lab_engines(settings: Settings) -> EngineFactory:
         raise ValueError(f"the Prompt Lab runs LLM engines (claude, llm), not {kind!r}")
 
     return build
+
+
+def build_hospitals(settings: Settings, notes: NoteService | None = None) -> HospitalService:
+    """Institutions in <data_dir>/hospitals.sqlite3 (R-tree); edited rule tables in <data_dir>/hospital_rules/ win."""
+    return HospitalService(settings.data_dir / "hospitals.sqlite3", notes, settings.data_dir / "hospital_rules")
 
 
 def build_search(settings: Settings) -> SearchService:
