@@ -16,9 +16,11 @@ st.title(t("upload_title", L))
 st.caption(t("upload_help", L))
 st.caption(t("rec_upload_help", L))
 
-# The uploader's own limit (and the "…MB per file" it shows) is the note limit, not Streamlit's 50 MB default.
+# The uploader's own limit (and the "…MB per file" it shows) is the note or recording limit, whichever is larger,
+# not Streamlit's 50 MB default; each file is then held to its own kind's limit.
+limit = max(a.settings.max_note_bytes, a.settings.max_audio_bytes)
 files = st.file_uploader(t("upload_files", L), accept_multiple_files=True, key="upload_files",
-                         max_upload_size=max(1, -(-a.settings.max_note_bytes // (1024 * 1024))))
+                         max_upload_size=max(1, -(-limit // (1024 * 1024))))
 recorded = st.audio_input(t("rec_record", L), key="rec_audio_input")
 if st.button(t("process", L), key="process", type="primary", disabled=not files and recorded is None):
     results = []

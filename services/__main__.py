@@ -1,4 +1,4 @@
-"""Command line: ``python -m services batch|evaluate|check-gold|seed|build-vocab|cm-job|search|reindex``."""
+"""Command line: ``python -m services batch|evaluate|check-gold|seed|build-vocab|cm-job|search|reindex|transcribe``."""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     from services.search.cli import add_parsers as add_search_parsers
 
     add_search_parsers(sub)  # search, reindex
+    from services.transcription.cli import add_parser as add_transcribe_parser
+
+    add_transcribe_parser(sub)  # transcribe
     from services.hospitals.cli import add_parsers as add_hospital_parsers
 
     add_hospital_parsers(sub)  # hospitals import|near|build|reset
@@ -119,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         from services.search.cli import run as run_search
 
         return run_search(args)
+    if args.command == "transcribe":
+        from services.transcription.cli import run as run_transcribe
+
+        return run_transcribe(args)
     if args.command == "rank":
         from services.analytics.cli import run as run_rank
 

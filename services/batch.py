@@ -111,15 +111,19 @@ def _init_worker(engine_name: str, settings_json: str | None) -> None:
     _service = None
     if settings_json is not None:
         from services.store.sqlite import LocalBlobStore, SQLiteStore
-        from services.wiring import build_search
+        from services.wiring import build_recordings, build_search
 
         settings = Settings.model_validate_json(settings_json)
+        store = SQLiteStore(settings.db_path)
         # Each worker keeps the search index in step with what it stores.
-        _service = NoteService(SQLiteStore(settings.db_path), LocalBlobStore(settings.originals_dir), _engine,
+        _service = NoteService(store, LocalBlobStore(settings.originals_dir), _engine,
                                settings.max_note_bytes, on_change=build_search(settings).update)
+        # Recordings are transcribed in the worker (its own Whisper model, loaded on its first recording).
+        _service.audio = build_recordings(_service, store, settings)
 
 
-def _write_out(out: Path, rel: str, note_id: str | None, text: str, result: ExtractionResult) -> None:
+def _write_out(out: Path, rel: str, note_id: str | None, text: str, result: ExtractionResult,
+               segments: list[dict[str, Any]] | None = None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "file": rel,
@@ -131,6 +135,8 @@ def _write_out(out: Path, rel: str, note_id: str | None, text: str, result: Extr
         "entities": [e.model_dump(mode="json") for e in result.entities],
         "fields": result.fields.model_dump(mode="json"),
     }
+    if segments is not None:  # a recording: its transcript is the text; timed segments with speakers
+        payload["segments"] = segments
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, out)  # a crash never leaves a half-written .out that a re-run would skip
@@ -158,9 +164,15 @@ def _run_job(job: _Job) -> _Outcome:
     except NoteLensError as err:
         outcome.error = (err.code.value, err.message)
         return outcome
-    _write_out(out, job.rel, note_id, text, result)
+    _write_out(out, job.rel, note_id, text, result, _segments(note_id))
     outcome.characters = len(text)
     return outcome
+
+
+def _segments(note_id: str | None) -> list[dict[str, Any]] | None:
+    if _service is None or _service.audio is None or note_id is None:
+        return None
+    return _service.audio.segments(note_id) or None
 
 
 def _extract_file(name: str, data: bytes, force: bool) -> tuple[str | None, str, ExtractionResult]:

@@ -59,6 +59,23 @@ class Settings(BaseSettings):
     opensearch_auth: Literal["basic", "sigv4"] = Field(
         "basic", description="OpenSearch auth: basic (user:password in OPENSEARCH_URL) or SigV4 from the AWS config.")
     max_note_bytes: int = Field(2_000_000, ge=1, description="Largest accepted note file, in bytes.")
+    transcription_engine: Literal["whisper", "transcribe"] = Field(
+        "whisper", description="Speech to text for recordings: local faster-whisper, or Amazon Transcribe.")
+    whisper_model: str = Field("base", description="Whisper size name or local CTranslate2 model folder (no download).")
+    whisper_cpu_threads: int = Field(0, ge=0, description="CPU threads for Whisper (0: CTranslate2's default).")
+    whisper_beam_size: int = Field(5, ge=1, description="Whisper beam size (1 is greedy: faster, less accurate).")
+    whisper_word_timestamps: bool = Field(
+        True, description="Time every word, so segments are single sentences (about twice the decoding time).")
+    max_audio_bytes: int = Field(200_000_000, ge=1, description="Largest accepted recording, in bytes.")
+    max_audio_seconds: int = Field(3600, ge=1, description="Longest accepted recording, in seconds.")
+    transcribe_bucket: str = Field("", description="S3 bucket Amazon Transcribe reads recordings from and writes to.")
+    transcribe_prefix: str = Field("notelens/transcribe/", description="S3 key prefix for recordings and transcripts.")
+    transcription_language: Literal["ko-KR", "en-US"] = Field(
+        "ko-KR", description="Language of recordings (both engines); on Amazon, en-US uses Transcribe Medical.")
+    transcribe_vocabulary: str = Field(
+        "", description="Custom vocabulary name, created from the clinical terms list if missing (empty: none).")
+    transcribe_cleanup: bool = Field(False, description="Delete the uploaded recording, transcript and job afterwards.")
+    transcribe_timeout_s: int = Field(1800, ge=1, description="How long to poll a Transcribe job before giving up.")
     seed_samples: bool = Field(True, description="Load sample notes on first start when the store is empty.")
     sample_dir: Path = Field(PROJECT_ROOT / "sample_data" / "notes", description="Notes loaded on first start.")
     log_level: str = Field("WARNING", description="Python logging level for services.")

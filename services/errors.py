@@ -19,6 +19,15 @@ class ErrorCode(StrEnum):
     OUTPUT_INVALID = "OUTPUT_INVALID"  # a cloud batch job's result for the file is missing or unreadable
     CLOUD_NOT_CONFIGURED = "CLOUD_NOT_CONFIGURED"  # no AWS credentials or region
     CLOUD_REQUEST_FAILED = "CLOUD_REQUEST_FAILED"  # the cloud service refused or failed a call
+    # Recordings (services/transcription): the original is kept and the note can be retried.
+    AUDIO_CORRUPT = "AUDIO_CORRUPT"  # not decodable as the audio type its name says
+    AUDIO_TRUNCATED = "AUDIO_TRUNCATED"  # the headers promise more audio than the file holds
+    AUDIO_SILENT = "AUDIO_SILENT"  # decodes, but there is nothing to hear
+    AUDIO_TOO_LONG = "AUDIO_TOO_LONG"  # over NOTELENS_MAX_AUDIO_SECONDS
+    UNSUPPORTED_CODEC = "UNSUPPORTED_CODEC"  # a container without a decodable audio track
+    NO_SPEECH = "NO_SPEECH"  # the engine heard no speech in it
+    TRANSCRIBER_NOT_CONFIGURED = "TRANSCRIBER_NOT_CONFIGURED"  # no local Whisper model, no S3 bucket
+    TRANSCRIPTION_FAILED = "TRANSCRIPTION_FAILED"  # the engine failed on this recording
 
 
 class NoteLensError(Exception):

@@ -429,6 +429,17 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "Saved a new transcript version and re-ran the extraction (earlier versions kept)."),
     "rec_saved_names": ("화자 정보를 저장했습니다.", "Saved the speakers."),
     "rec_versions": ("전사 버전", "Transcript versions"),
+    # The pages show err_<CODE> beside each error code: the recording codes of services/errors.py.
+    "err_AUDIO_CORRUPT": ("녹음 파일을 읽을 수 없습니다 (손상되었거나 녹음이 아님).", "The recording cannot be read (corrupt, or not audio)."),
+    "err_AUDIO_TRUNCATED": ("녹음 파일이 중간에 잘려 있습니다.", "The recording is cut off."),
+    "err_AUDIO_SILENT": ("녹음에 소리가 없습니다.", "The recording is silent."),
+    "err_AUDIO_TOO_LONG": ("녹음이 너무 깁니다.", "The recording is too long."),
+    "err_UNSUPPORTED_CODEC": ("이 파일의 오디오 코덱은 지원하지 않습니다.", "This file's audio codec is not supported."),
+    "err_NO_SPEECH": ("녹음에서 말소리를 찾지 못했습니다.", "No speech was found in the recording."),
+    "err_TRANSCRIBER_NOT_CONFIGURED": ("받아쓰기 엔진이 준비되지 않았습니다 (모델 또는 S3 버킷 설정).",
+                                       "The transcription engine is not set up (model or S3 bucket)."),
+    "err_TRANSCRIPTION_FAILED": ("받아쓰기에 실패했습니다. 메시지를 확인하고 다시 시도하세요.",
+                                 "Transcription failed; read the message and retry."),
     # Hospital map (issue 11)
     "map_title": ("병원 지도", "Hospital map"),
     "map_intro": (
@@ -522,6 +533,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "map_reset": ("기본 자료로 되돌리기", "Back to the shipped data"),
     "map_data_source": ("자료: {source} · {n:,}곳", "Data: {source} · {n:,} institutions"),
+    "map_find_care": ("진료 안내 지도", "Find care on the map"),
 }
 
 

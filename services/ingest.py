@@ -14,7 +14,7 @@ from pathlib import PurePath
 from services.errors import ErrorCode, NoteLensError
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".text"})
-AUDIO_SUFFIXES = frozenset({".mp3", ".wav", ".m4a"})
+AUDIO_SUFFIXES = frozenset({".mp3", ".wav", ".m4a", ".ogg", ".webm"})
 
 # File signatures of formats people upload by mistake (PDF, images, archives, Office, HWP/OLE).
 _MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x1f\x8b", b"ID3")
@@ -33,8 +33,8 @@ def check_name(filename: str) -> None:
     if suffix in AUDIO_SUFFIXES:
         raise NoteLensError(
             ErrorCode.UNSUPPORTED_TYPE,
-            f"'{suffix}' recordings need a transcription engine, which is not enabled yet; "
-            "upload the note as .txt or .md.",
+            f"'{suffix}' recordings are transcribed only where results go into the store "
+            "(the app, or batch without --no-store); upload the note as .txt or .md here.",
         )
     raise NoteLensError(
         ErrorCode.UNSUPPORTED_TYPE,

@@ -12,13 +12,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.domain import Category, Entity, Extraction, Note, NoteFields, NoteStatus, Review
 from services.errors import ErrorCode, NoteLensError, explain_engine_error
 from services.extraction import Extractor
 from services.ingest import DecodedNote, check_name, decode_bytes, decode_with
 from services.store import BlobStore, NoteExists, NoteStore
+
+if TYPE_CHECKING:
+    from services.recordings import RecordingService
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,9 @@ class NoteView:
 
 
 class NoteService:
+    # Recordings go through services/recordings.py when the wiring attaches it (transcribed, then extracted).
+    audio: RecordingService | None = None
+
     def __init__(self, store: NoteStore, blobs: BlobStore, extractor: Extractor, max_note_bytes: int,
                  on_change: Callable[[str], None] | None = None) -> None:
         self.store = store
@@ -78,7 +84,10 @@ class NoteService:
 
     # -- ingest ------------------------------------------------------------------------------
 
-    def ingest(self, filename: str, data: bytes, source: str = "upload", process: bool = True) -> IngestOutcome:
+    def ingest(self, filename: str, data: bytes, source: str = "upload", process: bool = True,
+               progress: Callable[[float], None] | None = None) -> IngestOutcome:
+        if self.audio is not None and self.audio.handles(filename):
+            return self.audio.ingest(filename, data, source=source, process=process, progress=progress)
         raw = sha256(data)
         existing = self.store.note_for_source(raw)
         if existing is not None and existing.status is not NoteStatus.FAILED:
@@ -170,6 +179,8 @@ class NoteService:
         note = self._get(note_id)
         if note.text is not None and encoding is None:
             return self._process(note_id)
+        if self.audio is not None and self.audio.handles(note.filename):
+            return self.audio.retry(note_id)
         data = self.blobs.get(note.raw_sha256)
         if data is None:
             err = NoteLensError(ErrorCode.ORIGINAL_MISSING, "The original file was not stored (too large?); upload it again.")

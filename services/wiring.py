@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 from services.analytics import AnalyticsService
 from services.analytics.sqlite import SQLiteAnalytics
@@ -16,11 +17,14 @@ from services.hospitals import HospitalService
 from services.notes import NoteService
 from services.overview import Overview, overview
 from services.promptlab import EngineFactory, PromptLab
+from services.recordings import RecordingService
 from services.search import SearchBackend
 from services.search.service import SavedSearches, SearchService
 from services.search.source import StoreDocs
 from services.search.sqlite_backend import SQLiteSearch
 from services.store.sqlite import LocalBlobStore, SQLiteStore
+from services.transcription import Transcriber
+from services.transcription.store import SQLiteTranscripts
 
 
 @dataclass
@@ -35,7 +39,7 @@ class App:
             "extraction": self.settings.extraction_engine,
             "storage": f"{self.settings.storage_backend} ({self.settings.db_path})",
             "search": self.search.name,
-            "transcription": "—",
+            "transcription": self.transcriber.describe(),
         }
 
     @cached_property
@@ -46,6 +50,15 @@ class App:
     def overview(self) -> Overview:
         """What Home shows: counts, recent notes, what needs attention, which backends can be used."""
         return overview(self.store, self.settings, self.backends())
+
+    @cached_property
+    def transcriber(self) -> Transcriber:
+        # Cheap to build: the Whisper model is loaded by the first recording (once per process), not here.
+        return build_transcriber(self.settings)
+
+    @cached_property
+    def recordings(self) -> RecordingService:
+        return build_recordings(self.notes, self.store, self.settings, lambda: self.transcriber)
 
     @cached_property
     def promptlab(self) -> PromptLab:
@@ -78,6 +91,28 @@ def lab_engines(settings: Settings) -> EngineFactory:
     return build
 
 
+def build_transcriber(settings: Settings) -> Transcriber:
+    """The speech-to-text engine the settings name (issue 12)."""
+    if settings.transcription_engine == "transcribe":
+        from services.transcription.aws import AmazonTranscriber
+
+        return AmazonTranscriber(settings.transcribe_bucket, settings.transcribe_prefix, settings.transcription_language,
+                                 vocabulary=settings.transcribe_vocabulary, cleanup=settings.transcribe_cleanup,
+                                 timeout_s=settings.transcribe_timeout_s)
+    from services.transcription.whisper import WhisperTranscriber
+
+    return WhisperTranscriber(settings.whisper_model, settings.data_dir, language=settings.transcription_language[:2],
+                              cpu_threads=settings.whisper_cpu_threads, beam_size=settings.whisper_beam_size,
+                              word_timestamps=settings.whisper_word_timestamps)
+
+
+def build_recordings(notes: NoteService, store: SQLiteStore, settings: Settings,
+                     transcriber: Callable[[], Transcriber] | None = None) -> RecordingService:
+    """Recordings for a note service (the app's, or a batch worker's): transcribed, then extracted."""
+    return RecordingService(notes, SQLiteTranscripts(store), transcriber or cache(lambda: build_transcriber(settings)),
+                            settings.max_audio_bytes, settings.max_audio_seconds)
+
+
 def build_hospitals(settings: Settings, notes: NoteService | None = None) -> HospitalService:
     """Institutions in <data_dir>/hospitals.sqlite3 (R-tree); edited rule tables in <data_dir>/hospital_rules/ win."""
     return HospitalService(settings.data_dir / "hospitals.sqlite3", notes, settings.data_dir / "hospital_rules")
@@ -106,6 +141,7 @@ def build_app(settings: Settings | None = None, seed: bool | None = None) -> App
     search = build_search(settings)
     notes = NoteService(store, blobs, extractor, settings.max_note_bytes, on_change=search.update)
     app = App(settings=settings, notes=notes, store=store, search=search)
+    notes.audio = app.recordings  # audio uploads are transcribed, then extracted like any note
     if (settings.seed_samples if seed is None else seed) and store.counts()["notes"] == 0 and settings.sample_dir.is_dir():
         notes.seed(settings.sample_dir)
     return app
