@@ -65,6 +65,9 @@ if view.extraction is not None:
     if ungrounded:
         made_by.append(t("ungrounded_count", L, n=ungrounded))
     st.caption(" · ".join(made_by))
+if st.button(t("map_find_care", L), key="find_care", icon=":material/map:"):  # issue 11: symptoms → department → map
+    st.session_state["map_note"] = note.id
+    st.switch_page("pages/6_Hospital_Map.py")
 
 def section_label(name: str | None) -> str:
     return t(f"sec_{name}", L) if name else t("sec_none", L)
