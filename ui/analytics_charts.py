@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from services.analytics import (
     AGE_BANDS,
@@ -90,23 +89,25 @@ def ranking_figure(ranking: Ranking, lang: str) -> go.Figure:
 
 
 def trend_figure(series: Series, lang: str) -> go.Figure:
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
     x = [d.isoformat() for d in series.buckets]
-    fig.add_trace(go.Bar(
-        x=x, y=series.notes, name=t("an_all_notes", lang), marker_color="rgba(120,120,120,0.25)",
+    # The notes of each bucket on a second axis at the right, behind the terms' lines.
+    traces: list[go.Bar | go.Scatter] = [go.Bar(
+        x=x, y=series.notes, name=t("an_all_notes", lang), marker_color="rgba(120,120,120,0.25)", yaxis="y2",
         customdata=[["", d] for d in x],
         hovertemplate=f"%{{x}}<br>{t('an_all_notes', lang)}: %{{y}}<extra></extra>",
-    ), secondary_y=True)
+    )]
     for term, values in series.values.items():
-        fig.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=x, y=values, name=label(term), mode="lines+markers", customdata=[[term, d] for d in x],
             hovertemplate=f"{label(term)}<br>%{{x}}<br>{t('an_notes', lang)}: %{{y}}<extra></extra>",
-        ), secondary_y=False)
-    fig.update_xaxes(title_text=t("an_date", lang), tickformat=DATE_TICKS[series.grain])
+        ))
     peak = max([0] + [v for values in series.values.values() for v in values])
-    fig.update_yaxes(title_text=t("an_notes", lang), secondary_y=False, **_counts_axis(peak))
-    fig.update_yaxes(title_text=t("an_all_notes", lang), secondary_y=True, showgrid=False,
-                     **_counts_axis(max([0] + series.notes)))
+    fig = go.Figure(traces, layout={
+        "xaxis": {"title": {"text": t("an_date", lang)}, "tickformat": DATE_TICKS[series.grain]},
+        "yaxis": {"title": {"text": t("an_notes", lang)}, **_counts_axis(peak)},
+        "yaxis2": {"title": {"text": t("an_all_notes", lang)}, "overlaying": "y", "side": "right", "showgrid": False,
+                   **_counts_axis(max([0] + series.notes))},
+    })
     return _layout(fig)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from datetime import date, timedelta
 from typing import Any
 
@@ -50,13 +51,18 @@ def as_json(ranking: Ranking) -> dict[str, Any]:
     }
 
 
+def _cells(text: str) -> int:
+    """Terminal columns: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def format_table(ranking: Ranking) -> str:
     lines = [f"{ranking.period.start} ~ {ranking.period.end} ({ranking.filter.category}, {ranking.notes} notes;"
              f" previous {ranking.previous.start} ~ {ranking.previous.end}, {ranking.previous_notes} notes)"]
-    width = max([4] + [len(r.term) for r in ranking.rows])
-    lines.append(f"{'rank':>4}  {'term':<{width}}  {'count':>5}  change")
+    width = max([4] + [_cells(r.term) for r in ranking.rows])
+    lines.append(f"{'rank':>4}  {'term'}{' ' * (width - 4)}  {'count':>5}  change")
     for r in ranking.rows:
-        lines.append(f"{r.rank:>4}  {r.term:<{width}}  {r.notes:>5}  {r.marker()}")
+        lines.append(f"{r.rank:>4}  {r.term}{' ' * (width - _cells(r.term))}  {r.notes:>5}  {r.marker()}")
     return "\n".join(lines)
 
 

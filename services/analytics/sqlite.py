@@ -107,8 +107,11 @@ class SQLiteAnalytics:
         return (date.fromisoformat(lo) if lo else None, date.fromisoformat(hi) if hi else None)
 
     def departments(self) -> list[str]:
+        # One index seek per department (a skip scan), not a pass over every note.
         return [r[0] for r in self._rows(
-            "SELECT DISTINCT department FROM notes WHERE department IS NOT NULL AND department != '' ORDER BY 1", [])]
+            "WITH RECURSIVE d(name) AS (SELECT MIN(department) FROM notes WHERE department > ''"
+            " UNION ALL SELECT (SELECT MIN(department) FROM notes WHERE department > d.name) FROM d WHERE d.name IS NOT NULL)"
+            " SELECT name FROM d WHERE name IS NOT NULL", [])]
 
     def note_count(self, flt: Filter, period: Period) -> int:
         where, args = _where(flt, period, "n")
@@ -160,15 +163,19 @@ class SQLiteAnalytics:
     def pair_counts(self, flt: Filter, period: Period, terms: list[str]) -> list[PairCount]:
         if not terms:
             return []
-        where, args = _terms_where(flt, period, "a")
-        allowed = _allowed_flags(flt)
-        # The other mention of the pair is looked up by the note's primary key (note_id, category, …).
-        sql = (f"SELECT a.term AS term, b.term AS other, COUNT(DISTINCT a.note_id) AS notes FROM note_terms a"
-               f" JOIN note_terms b ON b.note_id = a.note_id AND b.category = a.category"
-               f" AND b.term IN ({_marks(terms)}) AND b.flags IN ({_marks(allowed)})"
-               f" WHERE {where} AND a.term IN ({_marks(terms)}) GROUP BY a.term, b.term")
-        return [PairCount(r["term"], r["other"], r["notes"])
-                for r in self._rows(sql, [*terms, *allowed, *args, *terms])]
+        # Each note's set of the chosen terms as a bit mask, counted per mask in SQL: at most 2^len(terms) rows come
+        # back (a few dozen in practice), and the pairs are read off the masks.
+        where, args = _terms_where(flt, period)
+        bit = "CASE t.term " + " ".join(f"WHEN ? THEN {1 << i}" for i in range(len(terms))) + " END"
+        sql = (f"SELECT mask, COUNT(*) AS notes FROM (SELECT t.note_id, SUM(DISTINCT {bit}) AS mask FROM note_terms t"
+               f" WHERE {where} AND t.term IN ({_marks(terms)}) GROUP BY t.note_id) GROUP BY mask")
+        pairs: dict[tuple[int, int], int] = {}
+        for r in self._rows(sql, [*terms, *args, *terms]):
+            present = [i for i in range(len(terms)) if r["mask"] >> i & 1]
+            for i in present:
+                for j in present:
+                    pairs[i, j] = pairs.get((i, j), 0) + r["notes"]
+        return [PairCount(terms[i], terms[j], n) for (i, j), n in sorted(pairs.items())]
 
     def group_counts(self, flt: Filter, period: Period, term: str) -> list[GroupCount]:
         where, args = _terms_where(flt, period)
