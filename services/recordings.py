@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.domain import Entity, NoteStatus
+from services.domain import Entity, Note, NoteStatus
 from services.errors import ErrorCode, NoteLensError
 from services.notes import IngestOutcome, NoteService, sha256
 from services.store import NoteExists
@@ -121,7 +121,7 @@ class RecordingService:
             return IngestOutcome(twin, duplicate=True)
         return self._transcribe(note.id, filename, data, source, process, progress)
 
-    def _create_failed(self, raw: str, filename: str, size: int, stored: bool, err: NoteLensError) -> Any:
+    def _create_failed(self, raw: str, filename: str, size: int, stored: bool, err: NoteLensError) -> Note:
         try:
             return self.notes.store.create_note(note_id=raw[:12], filename=filename, raw_sha256=raw, size=size,
                                                 source=SOURCE, stored=stored, error=(err.code.value, err.message))
