@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from services.config import Settings
 from services.domain import Note, NoteStatus
@@ -72,11 +73,33 @@ def engine_check(settings: Settings) -> Check:
     return Check("extraction", f"llm ({settings.llm_model})", status, detail)
 
 
+def transcription_check(settings: Settings, backend: str) -> Check:
+    if settings.transcription_engine == "transcribe":
+        status, detail = _aws_ready()
+        if not settings.transcribe_bucket:
+            status, detail = "missing", "no S3 bucket (NOTELENS_TRANSCRIBE_BUCKET)"
+        return Check("transcription", backend, status, detail)
+    from services.errors import NoteLensError
+    from services.transcription.whisper import resolve_model
+
+    try:
+        where = resolve_model(settings.whisper_model, settings.data_dir)
+    except NoteLensError as exc:
+        return Check("transcription", backend, "missing", exc.message)
+    if not (Path(where) / "model.bin").is_file():  # not a local folder: faster-whisper would have to download it
+        return Check("transcription", backend, "missing",
+                     "no local Whisper model: python scripts/assemble_whisper_base.py, or NOTELENS_WHISPER_MODEL=<folder>")
+    return Check("transcription", backend, "ok", where)
+
+
 def overview(store: SQLiteStore, settings: Settings, backends: dict[str, str], limit: int = 8) -> Overview:
     total, unreviewed = store.unreviewed(limit)
     checks = [engine_check(settings)]
-    checks += [Check(component, backend, "ok") for component, backend in backends.items()
-               if component != "extraction" and backend not in ("—", "")]
+    for component, backend in backends.items():
+        if component == "transcription":
+            checks.append(transcription_check(settings, backend))
+        elif component != "extraction" and backend not in ("—", ""):
+            checks.append(Check(component, backend, "ok"))
     return Overview(counts=store.counts(), recent=store.recent(limit),
                     failed=store.list_notes(status=NoteStatus.FAILED, limit=limit, with_text=False),
                     unreviewed_total=total, unreviewed=unreviewed, checks=checks)

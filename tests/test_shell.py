@@ -154,3 +154,16 @@ def test_home_reports_a_cloud_engine_without_credentials(data_dir: Path, tmp_pat
     assert check.status == "missing" and "credentials" in check.detail
     unreachable = engine_check(load_settings(extraction_engine="llm", llm_base_url="http://127.0.0.1:9/v1"))
     assert unreachable.status == "unreachable"
+
+
+def test_home_says_whether_a_whisper_model_is_there(tmp_path: Path) -> None:
+    from services.config import load_settings
+    from services.overview import transcription_check
+
+    folder = tmp_path / "whisper"
+    folder.mkdir()
+    assert transcription_check(load_settings(data_dir=tmp_path, whisper_model=str(folder)), "whisper").status == "missing"
+    (folder / "model.bin").write_bytes(b"x")
+    assert transcription_check(load_settings(data_dir=tmp_path, whisper_model=str(folder)), "whisper").status == "ok"
+    absent = transcription_check(load_settings(data_dir=tmp_path, whisper_model="no-such-size"), "whisper")
+    assert absent.status == "missing" and "assemble_whisper_base" in absent.detail
