@@ -130,8 +130,10 @@ def _passes(i, f: Filters) -> bool:  # type: ignore[no-untyped-def]
     Filters(), Filters(department="핵의학과"), Filters(kinds=("의원", "병원")), Filters(department=EMERGENCY),
     Filters(er_only=True, department="내과"), Filters(sido="부산"), Filters(name="기관12"),
 ])
-def test_nearest_n_matches_brute_force_haversine(synth_store, filters: Filters) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("path", ["r-tree", "few rows cached"])
+def test_nearest_n_matches_brute_force_haversine(synth_store, filters: Filters, path: str) -> None:  # type: ignore[no-untyped-def]
     store, institutions = synth_store
+    store.sparse_limit = 0 if path == "r-tree" else 30_000  # every filter goes through the R-tree, or none does
     rng = random.Random(11)
     points = [(37.501, 127.031), (35.1, 129.0), (33.3, 126.5), (38.4, 128.5)] + [
         (rng.uniform(33, 38.6), rng.uniform(125.5, 130)) for _ in range(8)]
@@ -143,6 +145,18 @@ def test_nearest_n_matches_brute_force_haversine(synth_store, filters: Filters) 
             assert {n.institution.key for n in got} == {k for _, k in expected[:limit]} or \
                 len({round(km, 9) for km, _ in expected[: limit + 1]}) <= limit  # ties at the edge may swap
             assert all(_passes(n.institution, filters) for n in got)
+    store.sparse_limit = 30_000
+
+
+def test_cached_rows_follow_writes_from_another_connection(tmp_path: Path) -> None:
+    inst = synthetic(40)
+    store = prepared_store(tmp_path / "h.sqlite3", inst)
+    f = Filters(department="핵의학과")
+    before = [n.institution.key for n in store.near(37.5, 127.0, f, 50)]
+    other = SQLiteHospitals(tmp_path / "h.sqlite3")  # e.g. the CLI importing while the app runs
+    other.set_departments({inst[0].key: [("핵의학과", 1)]})
+    after = [n.institution.key for n in store.near(37.5, 127.0, f, 50)]
+    assert inst[0].key not in before and inst[0].key in after
 
 
 def test_nearest_returns_every_match_when_fewer_than_asked(synth_store) -> None:  # type: ignore[no-untyped-def]

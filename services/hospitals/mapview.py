@@ -92,11 +92,11 @@ var {{ this.get_name() }} = (function(){
 })();
 {% endmacro %}""")
 
-    def __init__(self, data: Sequence[Sequence[Any]], kind_names: Sequence[str], hint: str, **kwargs: Any) -> None:
+    def __init__(self, data_json: str, size: int, kind_names: Sequence[str], hint: str, **kwargs: Any) -> None:
         callback = _CALLBACK.replace("KINDS", script_json([e(k) for k in kind_names])).replace("HINT", script_json(e(hint)))
         super().__init__([], callback=callback, **kwargs)  # type: ignore[no-untyped-call]
-        self.data_json = script_json([list(r) for r in data])
-        self.size = len(data)
+        self.data_json = data_json  # a JSON array of rows, made safe for a <script> (script_json)
+        self.size = size
 
 
 # Every string in a row or a constant is escaped in Python (html.escape) before it gets here.
@@ -151,18 +151,21 @@ def cluster_layer(points: Sequence[tuple[int, float, float, str, str]], details:
     """The clustered institutions. Full popups when ``details`` holds them; names up to NAME_LIMIT markers in view;
     beyond that (the national view) kind only: single markers only show after zooming in, and by then the layer has
     been sent again for the smaller bounds."""
-    rows: list[list[Any]] = []
     with_names = len(points) <= NAME_LIMIT
-    digits = 5 if with_names else 4  # 11 m is plenty while markers are clustered
-    for inst_id, lat, lon, inst_name, kind in points:
-        row: list[Any] = [round(lat, digits), round(lon, digits), kind_index(kind)]
-        if details and inst_id in details:
-            row += [popup_html(details[inst_id], labels), 1]
-        elif with_names:
-            row.append(e(inst_name))
-        rows.append(row)
+    if details is None and not with_names:  # the national view: numbers only, written directly (80k rows)
+        data = "[" + ",".join(f"[{lat:.4f},{lon:.4f},{kind_index(kind)}]" for _, lat, lon, _, kind in points) + "]"
+    else:
+        rows: list[list[Any]] = []
+        for inst_id, lat, lon, inst_name, kind in points:
+            row: list[Any] = [round(lat, 5), round(lon, 5), kind_index(kind)]
+            if details and inst_id in details:
+                row += [popup_html(details[inst_id], labels), 1]
+            else:
+                row.append(e(inst_name))
+            rows.append(row)
+        data = script_json(rows)
     group = folium.FeatureGroup(name=name)
-    CompactMarkerCluster(rows, KINDS, labels.get("zoom", ""),
+    CompactMarkerCluster(data, len(points), KINDS, labels.get("zoom", ""),
                          options={"disableClusteringAtZoom": 17}).add_to(group)
     return group
 

@@ -10,11 +10,11 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from services.domain import Entity
 from services.hospitals.build import COLUMNS, INSTITUTIONS
@@ -36,6 +36,7 @@ from services.hospitals.sqlite import Region, SQLiteHospitals, decode_department
 from services.notes import NoteService
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 DETAIL_LIMIT = 1500
 
 _SIDO_LONG = {
@@ -88,6 +89,7 @@ class HospitalService:
         self.shipped = shipped
         self._lock = threading.Lock()
         self._store: SQLiteHospitals | None = None
+        self._cache: dict[object, tuple[str, object]] = {}
 
     # -- the store -------------------------------------------------------------------------
 
@@ -128,7 +130,6 @@ class HospitalService:
             store = SQLiteHospitals(self.db_path)
             n = self._load_shipped(store)
             self._store = store
-        self.__dict__.pop("_regions", None)
         return n
 
     def info(self) -> dict[str, str]:
@@ -163,24 +164,33 @@ class HospitalService:
         return MapView(mapview.base_map(), layers, markers, nearby)
 
     def kinds(self) -> list[str]:
-        present = {k for k, _ in self.store.kinds()}
+        present = {k for k, _ in self._memo("kinds", self.store.kinds)}
         return [k for k in KINDS if k in present] + sorted(present - set(KINDS))
 
     def departments(self) -> list[str]:
         """진료과목 institutions offer, in the table's order."""
-        offered = {d for d, _ in self.store.offered_departments()}
+        offered = {d for d, _ in self._memo("offered", self.store.offered_departments)}
         ordered = [d.name for d in departments() if d.name in offered]
         return ordered + sorted(offered - set(ordered))
 
-    @cached_property
+    def _memo(self, key: object, make: Callable[[], T]) -> T:
+        """``make()`` once per data generation (an import from any process starts a new one)."""
+        generation = self.store.generation()
+        hit = self._cache.get(key)
+        if hit is None or hit[0] != generation:
+            if len(self._cache) > 64:
+                self._cache.clear()
+            hit = self._cache[key] = (generation, make())
+        return cast(T, hit[1])
+
     def _regions(self) -> list[Region]:
-        return self.store.regions()
+        return self._memo("regions", self.store.regions)
 
     def sidos(self) -> list[str]:
-        return sorted({r.sido for r in self._regions if r.sido})
+        return sorted({r.sido for r in self._regions() if r.sido})
 
     def sigungus(self, sido: str) -> list[str]:
-        return sorted({r.sigungu for r in self._regions if r.sido == sido and r.sigungu})
+        return sorted({r.sigungu for r in self._regions() if r.sido == sido and r.sigungu})
 
     def locate(self, text: str) -> Place | None:
         """The centre of a district typed by name: "강남구", "서울 강남구 역삼동", "수원", "부산광역시 해운대구"."""
@@ -195,7 +205,7 @@ class HospitalService:
             return 0
 
         matched: list[tuple[Region, int]] = []
-        for r in self._regions:
+        for r in self._regions():
             depths = [level(t, r) for t in tokens]
             if all(depths):
                 matched.append((r, max(depths)))
@@ -231,7 +241,6 @@ class HospitalService:
     def import_files(self, files: Iterable[tuple[str, bytes]]) -> ImportReport:
         report = import_files(self.store, files)
         self.store.set_meta(source="import: " + ", ".join(f.name for f in report.files), loaded_at=stamp())
-        self.__dict__.pop("_regions", None)
         return report
 
     def import_paths(self, paths: Iterable[Path]) -> ImportReport:
@@ -240,7 +249,7 @@ class HospitalService:
     # -- managers' layers ------------------------------------------------------------------
 
     def density(self, filters: Filters = NO_FILTERS) -> list[Region]:
-        return self.store.density(filters)
+        return self._memo(("density", filters), lambda: self.store.density(filters))
 
     def note_departments(self) -> list[tuple[str, int, int]]:
         """(진료과목, notes in the store, institutions offering it), most notes first."""
@@ -251,5 +260,5 @@ class HospitalService:
             dept = note.fields.department
             if dept:
                 counts[canonical_department(dept) or dept] += 1
-        offered = dict(self.store.offered_departments())
+        offered = dict(self._memo("offered", self.store.offered_departments))
         return [(d, n, offered.get(d, 0)) for d, n in counts.most_common()]

@@ -18,12 +18,25 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from services.hospitals.model import EMERGENCY, NO_FILTERS, Bounds, Filters, Institution, Nearby, departments, haversine_km
+import numpy as np
+
+from services.hospitals.model import (
+    EARTH_KM,
+    EMERGENCY,
+    NO_FILTERS,
+    Bounds,
+    Filters,
+    Institution,
+    Nearby,
+    departments,
+    haversine_km,
+)
 
 SCHEMA_VERSION = "1"
 _KM_PER_DEG = 111.195
 _MAX_RADIUS_KM = 20_100.0
 _SCAN_DEG2 = 4.0
+_SPARSE = 30_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -96,6 +109,80 @@ def _row(r: sqlite3.Row) -> Institution:
         dept_inferred=bool(r["dept_inferred"]), source=r["source"])
 
 
+class _Rows:
+    """(id, lat, lon) rows as arrays, searched exhaustively with the same haversine as ``haversine_km``."""
+
+    def __init__(self, ids: Any, lat: Any, lon: Any) -> None:
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.lat = np.radians(np.asarray(lat, dtype=np.float64))
+        self.lon = np.radians(np.asarray(lon, dtype=np.float64))
+        self.cos_lat = np.cos(self.lat)
+
+    @classmethod
+    def of(cls, rows: list[Any]) -> _Rows:
+        return cls([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+
+    def nearest(self, lat: float, lon: float, limit: int) -> list[tuple[float, int]]:
+        if not len(self.ids):
+            return []
+        p1, l1 = math.radians(lat), math.radians(lon)
+        a = np.sin((self.lat - p1) / 2) ** 2 + math.cos(p1) * self.cos_lat * np.sin((self.lon - l1) / 2) ** 2
+        km = 2 * EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+        k = min(limit, len(km))
+        pick = np.argpartition(km, k - 1)[:k] if k < len(km) else np.arange(len(km))
+        pick = pick[np.argsort(km[pick], kind="stable")]
+        return [(float(km[i]), int(self.ids[i])) for i in pick]
+
+
+class _Columns:
+    """Kind, emergency room and department bits of every located row, read once per data generation, so a filter
+    of those columns is one vectorised test instead of a scan in SQL."""
+
+    def __init__(self, con: sqlite3.Connection) -> None:
+        rows = con.execute("SELECT id, lat, lon, kind, er, dept_mask, name, sido, sigungu FROM institutions "
+                           "WHERE lat IS NOT NULL AND lon IS NOT NULL").fetchall()
+        ids, lat, lon, kind, er, mask, names, sido, sigungu = (list(c) for c in zip(*rows, strict=True)) if rows else ([],) * 9
+        self.ids = np.array(ids, dtype=np.int64)
+        self.lat = np.array(lat, dtype=np.float64)
+        self.lon = np.array(lon, dtype=np.float64)
+        self.er = np.array(er, dtype=bool)
+        self.mask = np.array(mask, dtype=np.int64)
+        self.names: list[str] = names
+        self.kinds = {k: n for n, k in enumerate(dict.fromkeys(kind))}
+        self.kind = np.array([self.kinds[k] for k in kind], dtype=np.int16)
+        self.kind_names = {v: k for k, v in self.kinds.items()}
+        self.sidos = {k: n for n, k in enumerate(dict.fromkeys(sido))}
+        self.sido = np.array([self.sidos[k] for k in sido], dtype=np.int32)
+        pairs = list(zip(sido, sigungu, strict=True))
+        self.sigungus = {k: n for n, k in enumerate(dict.fromkeys(pairs))}
+        self.sigungu = np.array([self.sigungus[k] for k in pairs], dtype=np.int32)
+
+    def select(self, filters: Filters) -> Any | None:
+        """A boolean row mask for the filters; None when one needs SQL (a department outside departments.tsv)."""
+        keep = np.ones(len(self.ids), dtype=bool)
+        name = filters.name.strip()
+        if name:  # the same literal, case-insensitive (for Latin letters) test as SQL's LIKE '%name%'
+            low = name.lower()
+            keep &= np.fromiter((low in n.lower() for n in self.names), dtype=bool, count=len(self.names))
+        if filters.sido:
+            keep &= self.sido == self.sidos.get(filters.sido, -1)
+        if filters.sigungu:
+            if filters.sido:
+                keep &= self.sigungu == self.sigungus.get((filters.sido, filters.sigungu), -1)
+            else:
+                keep &= np.isin(self.sigungu, [v for (_, g), v in self.sigungus.items() if g == filters.sigungu])
+        if filters.kinds:
+            keep &= np.isin(self.kind, [self.kinds[k] for k in filters.kinds if k in self.kinds])
+        if filters.er_only or filters.department == EMERGENCY:
+            keep &= self.er
+        if filters.department and filters.department != EMERGENCY:
+            bit = _bits().get(filters.department)
+            if bit is None:
+                return None
+            keep &= (self.mask & np.int64(1 << bit)) != 0
+        return keep
+
+
 @dataclass
 class Region:
     sido: str
@@ -118,6 +205,18 @@ class SQLiteHospitals:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._conn() as con:
             con.executescript(_SCHEMA)
+        # Filters that few institutions pass (a rare department, emergency rooms, hospital kinds): their rows are
+        # kept here and searched exhaustively, which beats growing R-tree boxes full of rows the filter rejects.
+        # Cleared whenever the data's generation (bumped by every write, from any process) changes.
+        self._sparse: dict[Filters, _Rows | None] = {}
+        self._generation: str | None = None
+        self._columns: _Columns | None = None
+        self._masks: dict[Filters, Any | None] = {}
+        self.sparse_limit = _SPARSE
+
+    @staticmethod
+    def _bump(con: sqlite3.Connection) -> None:
+        con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?)", (str(time.time_ns()),))
 
     @contextmanager
     def _conn(self, bulk: bool = False) -> Iterator[sqlite3.Connection]:
@@ -159,6 +258,7 @@ class SQLiteHospitals:
             con.executemany("UPDATE institutions SET dept_mask = ? WHERE id = ?",
                             [(dept_mask(decode_departments(r[1])), r[0]) for r in rows])
             con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('dept_bits', ?)", (signature,))
+            self._bump(con)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -188,6 +288,7 @@ class SQLiteHospitals:
             con.execute("DELETE FROM institutions_rtree WHERE id NOT IN (SELECT id FROM institutions)")
             con.executemany("INSERT INTO institutions_rtree VALUES (?, ?, ?, ?, ?)", boxes)
             con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('dept_bits', ?)", (",".join(_bits()),))
+            self._bump(con)
             return len(rows)
 
     def load(self, rows: Iterable[tuple[Any, ...]]) -> int:
@@ -205,6 +306,7 @@ class SQLiteHospitals:
                         "WHERE lat IS NOT NULL AND lon IS NOT NULL")
             con.executescript(_SCHEMA)
             con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('dept_bits', ?)", (",".join(_bits()),))
+            self._bump(con)
             return int(con.execute("SELECT COUNT(*) FROM institutions").fetchone()[0])
 
     @staticmethod
@@ -224,6 +326,7 @@ class SQLiteHospitals:
                     updated += 1
                 else:
                     unknown += 1
+            self._bump(con)
         return updated, unknown
 
     def set_emergency(self, by_key: dict[str, str]) -> tuple[int, int]:
@@ -237,6 +340,7 @@ class SQLiteHospitals:
                     updated += 1
                 else:
                     unknown += 1
+            self._bump(con)
         return updated, unknown
 
     # -- reading ---------------------------------------------------------------------------
@@ -246,7 +350,7 @@ class SQLiteHospitals:
         where: list[str] = []
         args: list[Any] = []
         if filters.kinds:
-            where.append(f"i.kind IN ({','.join('?' * len(filters.kinds))})")
+            where.append(f"+i.kind IN ({','.join('?' * len(filters.kinds))})")  # + : never drive by the kind index
             args += list(filters.kinds)
         if filters.department == EMERGENCY or filters.er_only:
             where.append("i.er = 1")
@@ -291,7 +395,8 @@ class SQLiteHospitals:
         if (north - south) * (east - west) > _SCAN_DEG2:  # most of the country: a plain scan beats the R-tree join
             sql = f"SELECT {columns} FROM institutions i WHERE i.lat BETWEEN ? AND ? AND i.lon BETWEEN ? AND ?"
         else:
-            sql = (f"SELECT {columns} FROM institutions_rtree r JOIN institutions i ON i.id = r.id "
+            # CROSS JOIN: the R-tree drives, whatever index a filter column has.
+            sql = (f"SELECT {columns} FROM institutions_rtree r CROSS JOIN institutions i ON i.id = r.id "
                    "WHERE r.max_lat >= ? AND r.min_lat <= ? AND r.max_lon >= ? AND r.min_lon <= ? "
                    "AND i.lat BETWEEN ? AND ? AND i.lon BETWEEN ? AND ?")
             params += [south, north, west, east]
@@ -307,37 +412,103 @@ class SQLiteHospitals:
         return out
 
     def points_in_bounds(self, bounds: Bounds, filters: Filters = NO_FILTERS) -> list[tuple[int, float, float, str, str]]:
-        """(id, lat, lon, name, kind) of the institutions inside the bounds: what the clustered layer needs."""
+        """(id, lat, lon, name, kind) of the institutions inside the bounds: what the clustered layer needs. Small
+        bounds go through the R-tree; a view of most of the country is one vectorised pass over the cached columns."""
         with self._conn() as con:
+            area = (bounds.north - bounds.south) * (bounds.east - bounds.west)
+            if area > _SCAN_DEG2:
+                self.generation(con)
+                keep = self._keep(con, filters)
+                cols = self._columns
+                if keep is not None and cols is not None:
+                    keep = keep & (cols.lat >= bounds.south) & (cols.lat <= bounds.north)
+                    keep &= (cols.lon >= bounds.west) & (cols.lon <= bounds.east)
+                    return [(int(cols.ids[i]), float(cols.lat[i]), float(cols.lon[i]), cols.names[i],
+                             cols.kind_names[int(cols.kind[i])]) for i in np.flatnonzero(keep)]
             rows = self._box(con, bounds.south, bounds.west, bounds.north, bounds.east, filters,
                              "i.id, i.lat, i.lon, i.name, i.kind")
         return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     def near(self, lat: float, lon: float, filters: Filters = NO_FILTERS, limit: int = 10) -> list[Nearby]:
-        """The ``limit`` institutions nearest to (lat, lon) that pass the filters, nearest first (exact)."""
+        """The ``limit`` institutions nearest to (lat, lon) that pass the filters, nearest first (exact).
+
+        Each round asks the R-tree for the box around the circle of radius r. Once the box holds ``limit`` rows, the
+        distance d of the ``limit``-th nearest of them bounds the answer: if d ≤ r they are the answer (anything
+        outside the box is farther than r); otherwise one more round with r = d is exact. Empty boxes double r.
+        Filters few institutions pass are answered from their cached rows instead (see ``_few``)."""
         if limit <= 0:
             return []
         radius = 1.0
         with self._conn() as con:
+            few = self._few(con, filters)
+            if few is not None:
+                return self._nearby(few.nearest(lat, lon, limit))
             while True:
                 dlat = radius / _KM_PER_DEG
                 edge = min(89.9, abs(lat) + dlat)
                 dlon = radius / (_KM_PER_DEG * max(math.cos(math.radians(edge)), 1e-6))
-                south, north = max(-90.0, lat - dlat), min(90.0, lat + dlat)
-                west, east = lon - dlon, lon + dlon
                 whole = radius >= _MAX_RADIUS_KM or dlon >= 180
                 if whole:
-                    west, east, south, north = -180.0, 180.0, -90.0, 90.0
+                    south, west, north, east = -90.0, -180.0, 90.0, 180.0
+                else:
+                    south, west, north, east = max(-90.0, lat - dlat), lon - dlon, min(90.0, lat + dlat), lon + dlon
                 rows = self._box(con, south, west, north, east, filters, "i.id, i.lat, i.lon")
                 found = sorted((haversine_km(lat, lon, r[1], r[2]), r[0]) for r in rows)
-                inside = [f for f in found if f[0] <= radius]
-                if len(inside) >= limit or whole:
-                    best = (found if whole else inside)[:limit]
-                    break
-                growth = 4.0 if not inside else max(1.5, math.sqrt(limit / len(inside)) * 1.3)
-                radius = min(_MAX_RADIUS_KM, radius * growth)
+                if whole or (len(found) >= limit and found[limit - 1][0] <= radius):
+                    return self._nearby(found[:limit])
+                if len(found) >= limit:
+                    radius = found[limit - 1][0] * 1.000001  # the next round is the last
+                else:
+                    growth = 2.0 if not found else min(4.0, max(2.0, math.sqrt(limit / len(found))))
+                    radius = min(_MAX_RADIUS_KM, radius * growth)
+
+    def _nearby(self, best: list[tuple[float, int]]) -> list[Nearby]:
         institutions = {i.id: i for i in self.get_many([b[1] for b in best])}
         return [Nearby(institutions[i], km) for km, i in best if i in institutions]
+
+    def generation(self, con: sqlite3.Connection | None = None) -> str:
+        """Changes with every write (from any process); caches built from the data compare it."""
+        if con is None:
+            with self._conn() as own:
+                return self.generation(own)
+        row = con.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        generation = str(row[0]) if row else ""
+        if generation != self._generation or len(self._sparse) > 256:
+            self._sparse, self._masks, self._columns, self._generation = {}, {}, None, generation
+        return generation
+
+    def _few(self, con: sqlite3.Connection, filters: Filters) -> _Rows | None:
+        """The rows passing ``filters`` when at most ``sparse_limit`` do, else None (then the R-tree answers)."""
+        self.generation(con)
+        if filters in self._sparse:
+            return self._sparse[filters]
+        if not self._where(filters)[0]:
+            return None
+        keep = self._keep(con, filters)
+        if keep is None:  # a department outside departments.tsv: ask SQL
+            where, args = self._where(filters)
+            got = con.execute(f"SELECT i.id, i.lat, i.lon FROM institutions i WHERE i.lat IS NOT NULL AND i.lon IS NOT "
+                              f"NULL AND {' AND '.join(where)} LIMIT {self.sparse_limit + 1}", args).fetchall()
+            rows = _Rows.of(got) if len(got) <= self.sparse_limit else None
+        elif int(keep.sum()) <= self.sparse_limit:
+            cols = self._columns
+            assert cols is not None
+            rows = _Rows(cols.ids[keep], cols.lat[keep], cols.lon[keep])
+        else:
+            rows = None
+        if rows is None or len(rows.ids) <= 5000:  # small enough to keep; bigger ones are cut from the mask again
+            self._sparse[filters] = rows
+        return rows
+
+    def _keep(self, con: sqlite3.Connection, filters: Filters) -> Any | None:
+        """The cached boolean mask of the rows passing ``filters`` (None when SQL must decide)."""
+        if self._columns is None:
+            self._columns = _Columns(con)
+        if filters not in self._masks:
+            if len(self._masks) > 64:
+                self._masks.clear()
+            self._masks[filters] = self._columns.select(filters)
+        return self._masks[filters]
 
     def regions(self) -> list[Region]:
         """시도 / 시군구 / 읍면동 groups with their institution counts and centroids (for typing a district)."""
