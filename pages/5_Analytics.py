@@ -39,24 +39,29 @@ PRESETS = [7, 30, 90, 365, 0]  # days; 0: a custom range
 CATEGORIES = ["symptom", "diagnosis", "medication", "test", "procedure"]
 REFRESH = [0, 10, 30, 60]
 
+# Segmented controls rather than select boxes: a select box keeps showing the old language's label after a switch.
 with st.container(border=True):
-    c = st.columns([2, 3, 2, 1, 2])
-    preset = c[0].selectbox(t("an_period", L), PRESETS, index=1, key="an_preset",
-                            format_func=lambda d: t("an_last_days", L, n=d) if d else t("an_custom", L))
+    r1 = st.columns([3, 2])
+    preset = r1[0].segmented_control(
+        t("an_period", L), PRESETS, default=30, required=True, key="an_preset",
+        format_func=lambda d: t("an_last_days", L, n=d) if d else t("an_custom", L))
     if preset:
         fixed: Period | None = None
         shown = an.default_period(preset)
-        c[1].date_input(t("an_range", L), value=(shown.start, shown.end), disabled=True,
-                        key=f"an_range_shown_{shown.start}_{shown.end}")
+        r1[1].date_input(t("an_range", L), value=(shown.start, shown.end), disabled=True,
+                         key=f"an_range_shown_{shown.start}_{shown.end}")
     else:
         default = an.default_period(30)
-        picked = c[1].date_input(t("an_range", L), value=(default.start, default.end), key="an_range")
+        picked = r1[1].date_input(t("an_range", L), value=(default.start, default.end), key="an_range")
         days = [d for d in (picked if isinstance(picked, tuple) else (picked,)) if isinstance(d, date)]
         fixed = Period(min(days), max(days)) if days else default
-    category = c[2].selectbox(t("an_category", L), CATEGORIES, key="an_category", format_func=lambda k: labels[k])
-    top = int(c[3].number_input(t("an_top", L), min_value=3, max_value=50, value=10, step=1, key="an_top"))
-    refresh = c[4].selectbox(t("an_refresh", L), REFRESH, index=2, key="an_refresh",
-                             format_func=lambda s: t("an_refresh_every", L, n=s) if s else t("an_refresh_off", L))
+    r2 = st.columns([3, 1, 3])
+    category = r2[0].segmented_control(t("an_category", L), CATEGORIES, default="symptom", required=True,
+                                       key="an_category", format_func=lambda k: labels[k])
+    top = int(r2[1].number_input(t("an_top", L), min_value=3, max_value=50, value=10, step=1, key="an_top"))
+    refresh = r2[2].segmented_control(
+        t("an_refresh", L), REFRESH, default=30, required=True, key="an_refresh",
+        format_func=lambda s: t("an_refresh_every", L, n=s) if s else t("an_refresh_off", L))
     f = st.columns(4)
     departments = f[0].multiselect(t("an_departments", L), an.departments(), key="an_departments",
                                    placeholder=t("an_everyone", L))
@@ -69,7 +74,7 @@ with st.container(border=True):
 
 flt = Filter(category=category, departments=tuple(departments), age_bands=tuple(bands), sexes=tuple(sexes),
              include=frozenset(include))
-period = fixed or an.default_period(preset)
+period = fixed or an.default_period(preset or 30)
 st.caption(t("an_png_hint", L))
 
 
@@ -104,7 +109,7 @@ def drill_for_point(point: dict[str, Any] | None, to_drill: Callable[[dict[str, 
 
 def ranking_section() -> None:
     # A "last N days" period is worked out again on every refresh, so notes that just arrived are in it.
-    scope = fixed or an.default_period(preset)
+    scope = fixed or an.default_period(preset or 30)
     ranking = an.ranking(flt, scope, top)
     st.caption(t("an_period_caption", L, start=scope.start, end=scope.end, notes=ranking.notes,
                  pstart=ranking.previous.start, pend=ranking.previous.end, pnotes=ranking.previous_notes)
@@ -150,7 +155,7 @@ g = st.columns([4, 2])
 terms = g[0].multiselect(t("an_trend_terms", L), choices + [x for x in picked_terms if x not in choices],
                          key="an_trend_terms")
 grain_choice = g[1].segmented_control(t("an_grain", L), ["auto", "day", "week", "month"], default="auto",
-                                      key="an_grain", format_func=lambda v: t(f"an_grain_{v}", L))
+                                      required=True, key="an_grain", format_func=lambda v: t(f"an_grain_{v}", L))
 grain = auto_grain(period) if grain_choice in (None, "auto") else grain_choice
 trend = an.term_trends(flt, period, grain, terms)
 event = st.plotly_chart(trend_figure(trend, L), key="an_trend_chart", on_select="rerun", selection_mode="points",

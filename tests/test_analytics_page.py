@@ -109,10 +109,10 @@ def test_filters_and_assertions_change_the_ranking(app: App) -> None:
     assert [r[1:3] for r in table(at)] == [["기침", 2], ["두통", 1], ["발열", 1]]
     at.multiselect(key="an_age_bands").set_value([])
     at.multiselect(key="an_sexes").set_value([])
-    at.selectbox(key="an_category").set_value("diagnosis")
+    at.segmented_control(key="an_category").set_value("diagnosis")
     run(at)
     assert [r[1:3] for r in table(at)] == [["폐렴", 1]]
-    at.selectbox(key="an_preset").set_value(7)
+    at.segmented_control(key="an_preset").set_value(7)
     run(at)
     assert any("2025-03-25 ~ 2025-03-31" in c.value for c in at.caption)
 
@@ -120,7 +120,7 @@ def test_filters_and_assertions_change_the_ranking(app: App) -> None:
 def test_a_custom_period(app: App) -> None:
     notes(app)
     at = page()
-    at.selectbox(key="an_preset").set_value(0)
+    at.segmented_control(key="an_preset").set_value(0)
     run(at)
     from datetime import date
 

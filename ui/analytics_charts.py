@@ -126,32 +126,44 @@ def department_figure(series: Series, lang: str) -> go.Figure:
 
 
 def cooccurrence_figure(cooc: Cooccurrence, lang: str) -> go.Figure:
-    """A heatmap drawn as square markers: plotly heatmaps send no selection events, markers do."""
+    """A heatmap drawn as square markers: plotly heatmaps send no selection events, markers do. The diagonal (notes
+    with the term at all) is grey and outside the colour scale, which would otherwise wash out every pair."""
     n = len(cooc.terms)
     names = [label(term) for term in cooc.terms]
-    xs, ys, zs, data = [], [], [], []
+    cells: dict[bool, dict[str, list[Any]]] = {d: {"x": [], "y": [], "z": [], "data": []} for d in (False, True)}
     for i, a in enumerate(cooc.terms):
         for j, b in enumerate(cooc.terms):
-            xs.append(names[j])
-            ys.append(names[i])
-            zs.append(cooc.matrix[i][j])
-            data.append([a, b])
+            cell = cells[i == j]
+            cell["x"].append(names[j])
+            cell["y"].append(names[i])
+            cell["z"].append(cooc.matrix[i][j])
+            cell["data"].append([a, b])
     size = max(12, min(40, 300 // max(n, 1)))
-    fig = go.Figure(go.Scatter(
-        x=xs, y=ys, mode="markers+text", text=[str(z) if z else "" for z in zs],
-        textfont={"size": 10, "color": ["white" if z * 2 > max(zs) else "#333" for z in zs]},
-        marker={"symbol": "square", "size": size, "color": zs, "colorscale": "Blues", "showscale": True,
-                "colorbar": {"title": {"text": t("an_notes", lang)}}, "line": {"width": 0}},
-        customdata=data,
-        hovertemplate=f"%{{y}} + %{{x}}<br>{t('an_notes', lang)}: %{{marker.color}}<extra></extra>",
-    ))
+    pairs, diagonal = cells[False], cells[True]
+    top = max([1] + pairs["z"])
+    hover = f"%{{y}} + %{{x}}<br>{t('an_notes', lang)}: %{{text}}<extra></extra>"
+    fig = go.Figure([
+        go.Scatter(
+            x=pairs["x"], y=pairs["y"], mode="markers+text", text=[str(z) for z in pairs["z"]],
+            textfont={"size": 10, "color": ["white" if z * 2 > top else "#333" for z in pairs["z"]]},
+            marker={"symbol": "square", "size": size, "color": pairs["z"], "colorscale": "Blues", "cmin": 0, "cmax": top,
+                    "showscale": True, "colorbar": {"title": {"text": t("an_notes", lang)}}, "line": {"width": 0}},
+            customdata=pairs["data"], hovertemplate=hover,
+        ),
+        go.Scatter(
+            x=diagonal["x"], y=diagonal["y"], mode="markers+text", text=[str(z) for z in diagonal["z"]],
+            textfont={"size": 10, "color": "#333"},
+            marker={"symbol": "square", "size": size, "color": "#e0e0e0", "line": {"width": 0}},
+            customdata=diagonal["data"], hovertemplate=hover,
+        ),
+    ])
     fig.update_xaxes(categoryorder="array", categoryarray=names, tickangle=-45, title_text=t("an_with_term", lang),
                      showgrid=False)
     # Square cells: one category step on x is as wide as one on y.
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(names)), title_text=t("an_term", lang),
                      showgrid=False, scaleanchor="x", constrain="domain")
     fig.update_xaxes(constrain="domain")
-    return _layout(fig, height=max(360, int(size * 1.15) * n + 170), showlegend=False)
+    return _layout(fig, height=max(380, 26 * n + 180), showlegend=False)
 
 
 def pyramid_figure(pyramid: Pyramid, lang: str) -> go.Figure:
@@ -167,7 +179,8 @@ def pyramid_figure(pyramid: Pyramid, lang: str) -> go.Figure:
         ))
     peak = max([1] + [max(r.male, r.female) for r in pyramid.rows])
     ticks = sorted({0, peak, -peak, peak // 2, -(peak // 2)})
-    fig.update_xaxes(tickvals=ticks, ticktext=[str(abs(v)) for v in ticks], title_text=t("an_notes", lang))
+    fig.update_xaxes(tickvals=ticks, ticktext=[str(abs(v)) for v in ticks], title_text=t("an_notes", lang),
+                     range=[-peak * 1.15, peak * 1.15])  # symmetric, so both sides read alike
     fig.update_yaxes(title_text=t("an_age_band_axis", lang), categoryorder="array", categoryarray=bands)
     return _layout(fig, barmode="relative", bargap=0.1)
 
