@@ -83,10 +83,13 @@ if results.page > results.pages:
 facets = {name: dict(values) for name, values in results.facets.items()}
 
 
+approx = "≈" if results.facet_sample else ""
+
+
 def counted(facet: str, label: Any = str) -> Any:
     def fmt(value: str) -> str:
         n = facets.get(facet, {}).get(value)
-        return t("search_count", L, label=label(value), n=n) if n is not None else label(value)
+        return t("search_count", L, label=label(value), n=f"{approx}{n}") if n is not None else label(value)
 
     return fmt
 
@@ -137,7 +140,7 @@ top = st.columns([6, 2, 2])
 top[0].text_input(t("search_query", L), key="search_q", placeholder=t("search_placeholder", L))
 top[1].radio(t("search_sort", L), ["relevance", "date"], key="search_sort", horizontal=True,
              format_func=lambda v: t(f"search_sort_{v}", L))
-top[2].toggle(t("search_expand", L), key="search_expand")
+top[2].toggle(t("search_expand", L), key="search_expand", help=t("search_expand_help", L))
 ex = st.columns([1] + [1] * len(EXAMPLES) + [6])
 ex[0].caption(t("search_examples", L), help=t("search_examples_help", L))
 for i, example in enumerate(EXAMPLES):
@@ -145,6 +148,8 @@ for i, example in enumerate(EXAMPLES):
 
 head = st.columns([7, 3])
 head[0].markdown(f"**{t('search_total', L, total=results.total, ms=results.took_ms)}**")
+if results.facet_sample:
+    head[0].caption(t("search_estimated", L, n=results.facet_sample))
 head[1].download_button(t("search_export", L), lambda: a.search.export_csv(query), file_name="notelens-search.csv",
                         mime="text/csv", key="search_csv", disabled=results.total == 0, on_click="ignore")
 

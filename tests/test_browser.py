@@ -167,6 +167,41 @@ def test_prompt_lab_streams_the_answer_from_bedrock(tmp_path: Path) -> None:
         bedrock.close()
 
 
+def test_search_finds_an_uploaded_note_and_opens_it_in_review(server: str, tmp_path: Path) -> None:
+    """Search (issue 8): a morpheme match (어지러움 in 어지러움과) with an escaped, marked snippet, then Review."""
+    from playwright.sync_api import sync_playwright
+
+    note = tmp_path / "search_note.txt"
+    note.write_text("C.C: 어지러움과 두통이 심함. 흉통은 없음.\n<img src=x onerror=alert(1)>\n", encoding="utf-8")
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{server}/Upload", wait_until="networkidle")
+        page.locator("input[type=file]").set_input_files(str(note))
+        page.get_by_role("button", name="처리 시작").click()
+        page.get_by_role("button", name="검토 열기").first.wait_for(timeout=60_000)
+        page.goto(f"{server}/Search", wait_until="networkidle")
+        box = page.get_by_label("검색어")
+        box.fill("어지러움")
+        box.press("Enter")
+        card = page.locator(".nl-hit").filter(has_text="search_note.txt").first
+        card.wait_for(timeout=60_000)
+        assert card.locator(".nl-snippet mark").first.inner_text() == "어지러움"
+        assert card.locator("img, script").count() == 0 and "<img src=x" in card.inner_text()
+        assert card.locator(".nl-chip[data-assertion=negated]").filter(has_text="흉통").count() == 1
+        if os.environ.get("NOTELENS_SCREENSHOT_SEARCH"):
+            page.screenshot(path=os.environ["NOTELENS_SCREENSHOT_SEARCH"], full_page=False)
+        page.get_by_role("button", name="검토에서 열기").first.click()
+        page.wait_for_url("**/Review**", timeout=60_000)
+        mark = page.locator("mark.nl-ent[data-category=symptom]").first
+        mark.wait_for(timeout=60_000)
+        assert "어지러움" in page.locator(".nl-source").first.inner_text()
+        browser.close()
+    assert dialogs == []
+
+
 def test_analytics_charts_render_and_a_click_drills_down_to_review(tmp_path: Path) -> None:
     """Analytics over the 42 sample notes in a real browser: the five charts draw, a click on a ranking bar lists
     the notes behind it with a link that opens the note in Review, the chart's toolbar saves a PNG, and a note

@@ -51,6 +51,8 @@ def test_two_syllable_word_matches_its_inflected_forms() -> None:
     assert query_tokens("두통이") == ["두통"]
     # kiwipiepy reads 흉통은 as 흉/통: the joined run is indexed too.
     assert "흉통" in index_tokens("흉통은 없음")
+    # 설사 alone reads as an adverb ("even if"): a word with no content morpheme is kept as written.
+    assert "설사" in index_tokens("복통, 설사.") and query_tokens("설사") == ["설사"]
 
 
 def test_free_text_finds_particles_and_spacing_variants(app: App, four: dict[str, str]) -> None:
@@ -61,7 +63,7 @@ def test_free_text_finds_particles_and_spacing_variants(app: App, four: dict[str
     assert files(search(app, text='"호흡 곤란"')) == ["a.txt", "c.txt"]
     assert files(search(app, text="두통 타이레놀")) == ["b.txt"]  # words are ANDed
     assert files(search(app, text="두통 아스피린")) == []
-    assert search(app, text="을").total == 0  # a particle alone searches for nothing
+    assert files(search(app, text="어지러움")) == []
 
 
 def test_bm25_ranks_the_note_that_says_it_more_first(app: App) -> None:
@@ -305,3 +307,53 @@ def test_batch_workers_keep_the_index_in_step(app: App, tmp_path: Path) -> None:
     assert len(report.success) == 4
     assert files(search(app, text="두통")) == [f"n{i}.txt" for i in range(4)]
     assert search(app, term="흉통").total == 0 and search(app, term="흉통", assertions=["negated"]).total == 4
+
+
+def test_a_failed_rebuild_leaves_the_old_index_whole(app: App, four: dict[str, str]) -> None:
+    def broken() -> object:
+        yield from app.search.docs.all()
+        raise RuntimeError("the store went away")
+
+    with pytest.raises(RuntimeError):
+        app.search.backend.rebuild(broken())  # type: ignore[arg-type]
+    assert app.search.backend.count() == 4
+    assert files(search(app, term="흉통")) == ["a.txt", "c.txt"] and files(search(app, text="두통")) == ["b.txt"]
+    con = sqlite3.connect(app.settings.db_path)
+    indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"search_entities_term", "search_entities_code", "search_notes_date"} <= indexes
+
+
+def test_entity_facets_are_estimated_from_a_sample_above_the_limit(app: App, four: dict[str, str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.search import sqlite_backend
+
+    exact = search(app, assertions=["present", "negated"])
+    assert exact.facet_sample == 0
+    monkeypatch.setattr(sqlite_backend, "FACET_SAMPLE", 2)
+    estimated = search(app, assertions=["present", "negated"])
+    assert estimated.facet_sample == 2 and estimated.total == 4
+    # Every second note (b, d) stands for two: both mention 흉통 (negated), so the estimate is 4 (exactly: 4) ...
+    assert dict(estimated.facets["term"])["흉통"] == 4 == dict(exact.facets["term"])["흉통"]
+    # ... and their departments count twice (exactly: 순환기내과 2, 신경과 1, 호흡기내과 1).
+    assert dict(estimated.facets["department"]) == {"신경과": 2, "호흡기내과": 2}
+    assert dict(exact.facets["department"]) == {"순환기내과": 2, "신경과": 1, "호흡기내과": 1}
+
+
+def test_facets_agree_with_a_count_from_the_store(seeded_app: App) -> None:
+    from collections import Counter
+
+    app = seeded_app
+    views = [app.notes.view(n.id) for n in app.store.list_notes(with_text=False)]
+    terms: Counter[str] = Counter()
+    departments: Counter[str] = Counter()
+    for v in views:
+        terms.update({(e.normalized or e.text).strip().lower() for e in v.entities
+                      if e.assertion == "present" and e.category.value != "phi"})
+        if v.note.fields.department:
+            departments[v.note.fields.department] += 1
+    results = search(app)
+    assert results.total == len(views)
+    assert dict(results.facets["department"]) == dict(departments)
+    for term, n in results.facets["term"]:
+        assert terms[term] == n, term
+    assert [n for _, n in results.facets["term"]] == sorted((n for _, n in results.facets["term"]), reverse=True)

@@ -119,6 +119,8 @@ class SearchResults:
     page: int
     page_size: int
     took_ms: float = 0.0
+    # 0 when every facet count is exact; else the entity facets were estimated from a sample of this many notes.
+    facet_sample: int = 0
 
     @property
     def pages(self) -> int:

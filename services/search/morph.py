@@ -38,6 +38,7 @@ class Token:
 @dataclass(frozen=True)
 class WordAnalysis:
     tokens: tuple[Token, ...]
+    forms: tuple[str, ...]
     # The word's last noun run when the word is nothing but nouns (no particle or ending after it), and the first
     # noun run when the word starts with one: used to join two bare noun words (가슴 통증 → 가슴통증).
     bare: str | None
@@ -93,7 +94,15 @@ def analyse_word(word: str) -> WordAnalysis:
     whole_noun = ends_in_noun and bool(run) and len(tokens) == 0 and run[0][1] == 0
     last = "".join(p[0] for p in run) if whole_noun else None
     close_run()
-    return WordAnalysis(tuple(tokens), last if whole_noun else None, lead)
+    if not tokens:
+        # Nothing kiwipiepy calls a content word (설사 alone reads as the adverb "even if"): keep the word's letters
+        # and digits as they are, on both the index and the query side.
+        tokens = [Token(m.group().lower(), m.start(), m.end()) for m in _ALNUM.finditer(word)]
+        if len(tokens) == 1 and tokens[0].begin == 0:
+            lead = tokens[0]
+            last = tokens[0].form if tokens[0].end == len(word) else None
+            whole_noun = last is not None
+    return WordAnalysis(tuple(tokens), tuple(t.form for t in tokens), last if whole_noun else None, lead)
 
 
 def words(text: str) -> Iterator[tuple[int, str]]:
@@ -105,9 +114,9 @@ def index_tokens(text: str) -> list[str]:
     """Every search token of a text, in order, for the full-text index."""
     out: list[str] = []
     previous_bare: str | None = None
-    for _, word in words(text):
+    for word in text.split():
         analysis = analyse_word(word)
-        out.extend(t.form for t in analysis.tokens)
+        out.extend(analysis.forms)
         if previous_bare and analysis.lead is not None:
             out.append(previous_bare + analysis.lead.form)
         previous_bare = analysis.bare

@@ -109,12 +109,12 @@ def entity_matches(e: SearchEntity, clause: EntityClause) -> bool:
 def chips(entities: list[SearchEntity], plan: Plan, marked: list[tuple[int, int]]) -> list[EntityChip]:
     """The note's entities as chips: those the query names or the snippet marks first, PHI left out unless asked."""
     show_phi = any("phi" in c.categories for c in plan.entities)
+    named = [c for c in plan.entities if not c.is_open()]
     out: list[tuple[bool, int, EntityChip]] = []
     for e in entities:
         if e.category == "phi" and not show_phi:
             continue
-        hit = any(entity_matches(e, c) for c in plan.entities if not c.is_open()) or any(
-            b < e.end and e.begin < m_end for b, m_end in marked)
+        hit = any(entity_matches(e, c) for c in named) or any(b < e.end and e.begin < m_end for b, m_end in marked)
         out.append((hit, e.begin, EntityChip(e.category, e.text, e.normalized, e.code, e.assertion, hit)))
     out.sort(key=lambda x: (not x[0], x[1]))
     seen: set[tuple[str, str, str]] = set()

@@ -7,6 +7,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,12 @@ _NOTE_FACETS = {
     "visit_month": "substr(d.visit_date, 1, 7)",
 }
 TERM_FACET_SIZE = 20
+# What a result card needs from search_notes (not the facet columns: the page query sorts these rows).
+_PAGE_COLUMNS = "d.note_id, d.filename, d.visit_date, d.department, d.age, d.sex, d.review_status"
+# Above this many matching notes, facets are estimated from a sample of about this many (see _facets).
+FACET_SAMPLE = 1000
+# Without free text, a result set holding more than 1/BROAD of the notes is paged by walking the date index.
+BROAD = 20
 _HANGUL_ONLY = re.compile(r"^[\uac00-\ud7a3\s]+$")
 
 
@@ -93,6 +100,15 @@ def entity_sql(clause: EntityClause, with_assertion: bool = True) -> tuple[str, 
     return " AND ".join(conds) or "1", args
 
 
+def facet_columns(doc: SearchDoc) -> tuple[str, str, str, str]:
+    """search_notes.facets, present_categories, present_terms, assertions for a note (see migration 003)."""
+    keys = {f"{e.assertion}|{e.category}|{e.term.replace(chr(10), ' ')}|{(e.code or '').upper()}" for e in doc.entities}
+    present = [e for e in doc.entities if e.assertion == "present"]
+    return ("\n".join(sorted(keys)), "\n".join(sorted({e.category for e in present})),
+            "\n".join(sorted({e.term.replace(chr(10), " ") for e in present if e.category != "phi"})),
+            "\n".join(sorted({e.assertion for e in doc.entities if e.category != "phi"})))
+
+
 def _in(column: str, values: list[str], conds: list[str], args: list[Any]) -> None:
     if values:
         conds.append(f"{column} IN ({', '.join('?' * len(values))})")
@@ -115,11 +131,41 @@ def note_filters(plan: Plan) -> tuple[list[str], list[Any]]:
     _in("d.engine", q.engines, conds, args)
     _in("d.prompt_version", q.prompt_versions, conds, args)
     _in("d.review_status", q.review_statuses, conds, args)
-    for clause in plan.entities:
+    return conds, args
+
+
+def entity_filters(clauses: list[EntityClause], column: str) -> tuple[list[str], list[Any]]:
+    conds: list[str] = []
+    args: list[Any] = []
+    for clause in clauses:
         where, more = entity_sql(clause)
-        conds.append(f"d.doc IN (SELECT doc FROM search_entities WHERE {where})")
+        conds.append(f"{column} IN (SELECT doc FROM search_entities WHERE {where})")
         args.extend(more)
     return conds, args
+
+
+def hits_sql(plan: Plan, expression: str) -> tuple[str, list[Any]]:
+    """SELECT (doc, score) of every matching note. Free text drives from FTS5; otherwise the first entity clause
+    drives from its index (a note table lookup only when a note field is filtered); otherwise the note table."""
+    note_conds, note_args = note_filters(plan)
+    if expression:
+        ent_conds, ent_args = entity_filters(plan.entities, "d.doc")
+        sql = ("SELECT d.doc, -bm25(search_fts) FROM search_fts JOIN search_notes d ON d.doc = search_fts.rowid"
+               " WHERE search_fts MATCH ?")
+        args: list[Any] = [expression, *note_args, *ent_args]
+        conds = note_conds + ent_conds
+    elif plan.entities:
+        first, more = entity_sql(plan.entities[0])
+        ent_conds, ent_args = entity_filters(plan.entities[1:], "e.doc")
+        join = " CROSS JOIN search_notes d ON d.doc = e.doc" if note_conds else ""
+        sql = f"SELECT e.doc, 0.0 FROM search_entities e{join} WHERE {first}"  # duplicates: INSERT OR IGNORE
+        args = [*more, *note_args, *ent_args]
+        conds = note_conds + ent_conds
+    else:
+        sql = "SELECT d.doc, 0.0 FROM search_notes d WHERE 1"
+        args = note_args
+        conds = note_conds
+    return sql + "".join(f" AND {c}" for c in conds), args
 
 
 class SQLiteSearch:
@@ -137,6 +183,10 @@ class SQLiteSearch:
             con.row_factory = sqlite3.Row
             con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA temp_store=MEMORY")
+            # The result set in temp.hits has no statistics: never let the planner build an index or a Bloom
+            # filter over a whole search table for it.
+            con.execute("PRAGMA automatic_index=OFF")
+            con.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: the search tables' hot parts stay in memory
             con.execute("CREATE TEMP TABLE IF NOT EXISTS hits (doc INTEGER PRIMARY KEY, score REAL NOT NULL)")
             self._local.con = con
         with con:
@@ -148,23 +198,20 @@ class SQLiteSearch:
     def _write(con: sqlite3.Connection, doc: SearchDoc) -> None:
         row = con.execute(
             "INSERT INTO search_notes (note_id, filename, visit_date, department, age, age_band, sex, engine,"
-            " prompt_version, review_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (note_id) DO UPDATE SET"
-            " filename = excluded.filename, visit_date = excluded.visit_date, department = excluded.department,"
+            " prompt_version, review_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (note_id) DO"
+            " UPDATE SET filename = excluded.filename, visit_date = excluded.visit_date, department = excluded.department,"
             " age = excluded.age, age_band = excluded.age_band, sex = excluded.sex, engine = excluded.engine,"
             " prompt_version = excluded.prompt_version, review_status = excluded.review_status RETURNING doc",
             (doc.note_id, doc.filename, doc.visit_date, doc.department, doc.age, age_band(doc.age), doc.sex,
              doc.engine, doc.prompt_version, doc.review_status),
         ).fetchone()
         doc_id = int(row[0])
+        con.execute("INSERT OR REPLACE INTO search_facets VALUES (?, ?, ?, ?, ?)", (doc_id, *facet_columns(doc)))
         con.execute("DELETE FROM search_fts WHERE rowid = ?", (doc_id,))
         con.execute("INSERT INTO search_fts (rowid, body) VALUES (?, ?)", (doc_id, " ".join(index_tokens(doc.text))))
         con.execute("DELETE FROM search_entities WHERE doc = ?", (doc_id,))
-        con.executemany(
-            "INSERT INTO search_entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(doc_id, e.category, e.term, e.text, (e.code or "").upper() or None, e.assertion,
-              int(e.negated), int(e.uncertain), int(e.historical), int(e.family), e.section, e.begin, e.end)
-             for e in doc.entities],
-        )
+        con.executemany("INSERT INTO search_entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        SQLiteSearch._entity_rows(doc_id, doc))
 
     def index(self, docs: Iterable[SearchDoc]) -> int:
         n = 0
@@ -181,25 +228,64 @@ class SQLiteSearch:
                 if row:
                     con.execute("DELETE FROM search_fts WHERE rowid = ?", (row[0],))
                     con.execute("DELETE FROM search_entities WHERE doc = ?", (row[0],))
+                    con.execute("DELETE FROM search_facets WHERE doc = ?", (row[0],))
 
-    def rebuild(self, docs: Iterable[SearchDoc], batch: int = 1000) -> int:
-        """Empty the index and write every note again, a batch per transaction (readers see the old or the new
-        batch, never a half-written note)."""
-        with self._conn() as con:
-            con.execute("DELETE FROM search_entities")
-            con.execute("DELETE FROM search_notes")
-            con.execute("DELETE FROM search_fts")
+    @staticmethod
+    def _entity_rows(doc_id: int, doc: SearchDoc) -> list[tuple[Any, ...]]:
+        return [(doc_id, e.category, e.term, e.text, (e.code or "").upper() or None, e.assertion, int(e.negated),
+                 int(e.uncertain), int(e.historical), int(e.family), e.section, e.begin, e.end) for e in doc.entities]
+
+    def rebuild(self, docs: Iterable[SearchDoc], batch: int = 2000) -> int:
+        """Rebuild the whole index from ``docs`` in one transaction: searches running meanwhile (WAL readers) keep
+        seeing the old index until the new one commits. Bulk path: secondary indexes are dropped and created again
+        after the rows are in (sorting once beats updating them row by row), the FTS table is created anew."""
         n = 0
-        pending: list[SearchDoc] = []
-        for doc in docs:
-            pending.append(doc)
-            if len(pending) >= batch:
-                n += self.index(pending)
-                pending = []
-        n += self.index(pending)
         with self._conn() as con:
+            # Explicitly: Python's sqlite3 would run the DROP statements below outside any transaction.
+            con.execute("BEGIN IMMEDIATE")
+            ddl = [r[0] for r in con.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('search_notes', 'search_entities')"
+                " AND sql IS NOT NULL")]
+            fts = con.execute("SELECT sql FROM sqlite_master WHERE name = 'search_fts'").fetchone()[0]
+            for name in [r[0] for r in con.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('search_notes', 'search_entities')"
+                    " AND sql IS NOT NULL")]:
+                con.execute(f"DROP INDEX {name}")
+            con.execute("DROP TABLE search_fts")
+            con.execute(fts)
+            con.execute("DELETE FROM search_entities")
+            con.execute("DELETE FROM search_facets")
+            con.execute("DELETE FROM search_notes")
+            notes: list[tuple[Any, ...]] = []
+            facets: list[tuple[Any, ...]] = []
+            bodies: list[tuple[int, str]] = []
+            entities: list[tuple[Any, ...]] = []
+
+            def flush() -> None:
+                con.executemany("INSERT INTO search_notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", notes)
+                con.executemany("INSERT INTO search_facets VALUES (?, ?, ?, ?, ?)", facets)
+                con.executemany("INSERT INTO search_fts (rowid, body) VALUES (?, ?)", bodies)
+                con.executemany("INSERT INTO search_entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", entities)
+                notes.clear()
+                facets.clear()
+                bodies.clear()
+                entities.clear()
+
+            for doc in docs:
+                n += 1
+                notes.append((n, doc.note_id, doc.filename, doc.visit_date, doc.department, doc.age, age_band(doc.age),
+                              doc.sex, doc.engine, doc.prompt_version, doc.review_status))
+                facets.append((n, *facet_columns(doc)))
+                bodies.append((n, " ".join(index_tokens(doc.text))))
+                entities.extend(self._entity_rows(n, doc))
+                if len(notes) >= batch:
+                    flush()
+            flush()
+            for sql in ddl:
+                con.execute(sql)
             con.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
-            con.execute("ANALYZE")
+            con.execute("ANALYZE search_notes")
+            con.execute("ANALYZE search_entities")
         return n
 
     def values(self, name: str) -> list[str]:
@@ -213,36 +299,42 @@ class SQLiteSearch:
         with self._conn() as con:
             return int(con.execute("SELECT COUNT(*) FROM search_notes").fetchone()[0])
 
+    @staticmethod
+    def _size(con: sqlite3.Connection) -> int:
+        """About how many notes are indexed (the largest doc id: no count over the table)."""
+        return int(con.execute("SELECT COALESCE(MAX(doc), 0) FROM search_notes").fetchone()[0])
+
     # -- reading ------------------------------------------------------------------------------
 
     def search(self, plan: Plan) -> SearchResults:
         started = time.perf_counter()
         q = plan.query
         expression, wanted = fts_expression(plan.text)
-        conds, args = note_filters(plan)
-        if expression:
-            sql = ("SELECT d.doc, -bm25(search_fts) FROM search_fts JOIN search_notes d ON d.doc = search_fts.rowid"
-                   " WHERE search_fts MATCH ?")
-            args = [expression, *args]
-        else:
-            sql = "SELECT d.doc, 0.0 FROM search_notes d WHERE 1"
-        sql += "".join(f" AND {c}" for c in conds)
-        order = ("h.score DESC, d.visit_date IS NULL, d.visit_date DESC, d.doc" if q.sort == "relevance"
-                 else "d.visit_date IS NULL, d.visit_date DESC, h.score DESC, d.doc")
+        sql, args = hits_sql(plan, expression)
+        order = ("h.score DESC, d.visit_date DESC, d.doc DESC" if q.sort == "relevance" and expression
+                 else "d.visit_date DESC, h.score DESC, d.doc DESC")
+        page_args = (q.page_size, (q.page - 1) * q.page_size)
         with self._conn() as con:
             con.execute("DELETE FROM temp.hits")
             if plan.text and not expression:
                 total = 0  # the words left nothing to search for (particles only)
             else:
-                con.execute(f"INSERT INTO temp.hits {sql}", args)
+                con.execute(f"INSERT OR IGNORE INTO temp.hits {sql}", args)
                 total = int(con.execute("SELECT COUNT(*) FROM temp.hits").fetchone()[0])
-            rows = con.execute(
-                "SELECT h.doc, h.score, d.*, n.text FROM temp.hits h JOIN search_notes d ON d.doc = h.doc"
-                f" LEFT JOIN notes n ON n.id = d.note_id ORDER BY {order} LIMIT ? OFFSET ?",
-                (q.page_size, (q.page - 1) * q.page_size),
-            ).fetchall()
+            if not expression and total * BROAD > self._size(con):
+                # Most notes match: walk the visit-date index newest first and keep the matching ones (the page
+                # is found after a few rows instead of sorting every hit). Same order as the sort below.
+                page = (f"SELECT d.doc, 0.0 AS score, {_PAGE_COLUMNS} FROM search_notes d INDEXED BY search_notes_date"
+                        " WHERE d.doc IN (SELECT doc FROM temp.hits) ORDER BY d.visit_date DESC, d.doc DESC"
+                        " LIMIT ? OFFSET ?")
+            else:
+                page = (f"SELECT h.doc, h.score, {_PAGE_COLUMNS} FROM temp.hits h CROSS JOIN search_notes d ON d.doc = h.doc"
+                        f" ORDER BY {order} LIMIT ? OFFSET ?")
+            # The page is chosen on the small search rows; only its notes' texts are read.
+            rows = con.execute(f"SELECT p.*, n.text FROM ({page}) p LEFT JOIN notes n ON n.id = p.note_id",
+                               page_args).fetchall()
             entities = self._entities(con, [int(r["doc"]) for r in rows])
-            facets = self._facets(con, plan) if plan.want_facets and total else {}
+            facets, sample = self._facets(con, plan, total) if plan.want_facets and total else ({}, 0)
         hits = []
         for r in rows:
             text = r["text"] or ""
@@ -257,49 +349,98 @@ class SQLiteSearch:
                 snippet_html=html_snip, snippet_text=plain, entities=chips(ents, plan, marked),
             ))
         return SearchResults(total=total, hits=hits, facets=facets, page=q.page, page_size=q.page_size,
-                             took_ms=(time.perf_counter() - started) * 1000)
+                             took_ms=(time.perf_counter() - started) * 1000, facet_sample=sample)
 
     @staticmethod
     def _entities(con: sqlite3.Connection, docs: list[int]) -> dict[int, list[SearchEntity]]:
         out: dict[int, list[SearchEntity]] = {}
         if not docs:
             return out
-        rows = con.execute(
-            f"SELECT * FROM search_entities WHERE doc IN ({', '.join('?' * len(docs))}) ORDER BY doc, begin", docs)
-        for r in rows:
-            out.setdefault(int(r["doc"]), []).append(SearchEntity(
-                category=r["category"], text=r["surface"], normalized=r["term"],
-                code=r["code"], negated=bool(r["negated"]), uncertain=bool(r["uncertain"]),
-                historical=bool(r["historical"]), family=bool(r["family"]), section=r["section"],
-                begin=int(r["begin"]), end=int(r["end"])))
+        cur = con.cursor()
+        cur.row_factory = None  # plain tuples: this builds a few hundred objects per page
+        cur.execute("SELECT doc, category, surface, term, code, negated, uncertain, historical, family, section, begin,"
+                    f' "end" FROM search_entities WHERE doc IN ({", ".join("?" * len(docs))}) ORDER BY doc, begin', docs)
+        for doc, *fields in cur:
+            out.setdefault(doc, []).append(SearchEntity(*fields))
         return out
 
     @staticmethod
-    def _facets(con: sqlite3.Connection, plan: Plan) -> dict[str, list[tuple[str, int]]]:
-        facets: dict[str, list[tuple[str, int]]] = {}
-        for name, expr in _NOTE_FACETS.items():
-            rows = con.execute(
-                f"SELECT {expr} AS v, COUNT(*) AS n FROM temp.hits h JOIN search_notes d ON d.doc = h.doc"
-                " WHERE v IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT 60").fetchall()
-            facets[name] = [(str(r["v"]), int(r["n"])) for r in rows]
+    def _facets(con: sqlite3.Connection, plan: Plan, total: int) -> tuple[dict[str, list[tuple[str, int]]], int]:
+        """Facet counts over the result set, and how many notes they were estimated from (0: exact).
+
+        One pass over the matching notes' search rows: the note fields, and the entity facets (category, term,
+        assertion) from each note's distinct mention keys. Up to FACET_SAMPLE matching notes every count is exact;
+        above that the notes whose doc id falls on a stride (about FACET_SAMPLE of them, the same on every rerun) are
+        counted and scaled to the total, so a query matching half of 100,000 notes stays interactive. The page marks
+        estimated counts."""
+        counters: dict[str, Counter[str]] = {name: Counter() for name in [*_NOTE_FACETS, "category", "term", "assertion"]}
+        names = list(_NOTE_FACETS)
+        stride = -(-total // FACET_SAMPLE) if total > FACET_SAMPLE else 1
+        where = f" WHERE h.doc % {stride} = 0" if stride > 1 else ""
         assertions = set(plan.query.assertions) or {"present"}
-        a_marks = ", ".join("?" * len(assertions))
-        rows = con.execute(
-            "SELECT e.category AS v, COUNT(DISTINCT e.doc) AS n FROM temp.hits h JOIN search_entities e ON e.doc = h.doc"
-            f" WHERE e.assertion IN ({a_marks}) GROUP BY v ORDER BY n DESC", sorted(assertions)).fetchall()
-        facets["category"] = [(str(r["v"]), int(r["n"])) for r in rows]
         cats = set(plan.query.categories) - {"phi"}
-        cat_sql = f" AND e.category IN ({', '.join('?' * len(cats))})" if cats else " AND e.category != 'phi'"
-        rows = con.execute(
-            "SELECT e.term AS v, COUNT(DISTINCT e.doc) AS n FROM temp.hits h JOIN search_entities e ON e.doc = h.doc"
-            f" WHERE e.assertion IN ({a_marks}){cat_sql} GROUP BY v ORDER BY n DESC, v LIMIT {TERM_FACET_SIZE}",
-            [*sorted(assertions), *sorted(cats)]).fetchall()
-        facets["term"] = [(str(r["v"]), int(r["n"])) for r in rows]
-        # Assertions of the mentions the query names (its term/category clauses), else of every mention.
         named = [c for c in plan.entities if not c.is_open()]
-        where, args = entity_sql(named[0], with_assertion=False) if named else ("e.category != 'phi'", [])
-        rows = con.execute(
-            "SELECT e.assertion AS v, COUNT(DISTINCT e.doc) AS n FROM temp.hits h JOIN search_entities e"
-            f" ON e.doc = h.doc WHERE {where} GROUP BY v ORDER BY n DESC", args).fetchall()
-        facets["assertion"] = [(str(r["v"]), int(r["n"])) for r in rows]
-        return facets
+        named_terms = set().union(*(c.terms for c in named)) if named else set()
+        named_codes = tuple(sorted(set().union(*(c.codes for c in named)))) if named else ()
+        named_cats = set().union(*(c.categories for c in named)) if named else set()
+        sampled = 0
+        # The usual question (affirmed mentions, any category, no term named) reads the precomputed sets.
+        fast = assertions == {"present"} and not cats
+        columns = "f.present_categories, f.present_terms, f.assertions" if fast else "f.keys"
+        rows = con.execute(f"SELECT {', '.join(_NOTE_FACETS.values())}, {columns} FROM temp.hits h"
+                           " CROSS JOIN search_notes d ON d.doc = h.doc CROSS JOIN search_facets f ON f.doc = h.doc"
+                           f"{where}")
+        n_fields = len(names)
+        for row in rows:
+            sampled += 1
+            for name, value in zip(names, row[:n_fields], strict=True):
+                if value is not None:
+                    counters[name][value] += 1
+            if fast:
+                for name, value in zip(("category", "term", "assertion"), row[n_fields:], strict=True):
+                    if value and not (named and name == "assertion"):
+                        counters[name].update(value.split("\n"))
+                continue
+            if not row[-1]:
+                continue
+            categories: set[str] = set()
+            terms: set[str] = set()
+            states: set[str] = set()
+            for key in row[-1].split("\n"):
+                assertion, category, term, code = key.split("|", 3)
+                if assertion in assertions:
+                    categories.add(category)
+                    if (category in cats) if cats else (category != "phi"):
+                        terms.add(term)
+                if named:
+                    if named_cats and category not in named_cats:
+                        continue
+                    if (named_terms or named_codes) and not (
+                            term in named_terms or (code and code.startswith(named_codes))):
+                        continue
+                    states.add(assertion)
+                elif category != "phi":
+                    states.add(assertion)
+            counters["category"].update(categories)
+            counters["term"].update(terms)
+            counters["assertion"].update(states)
+        if fast and named:
+            # The assertions of the named term's mentions: from its own index entries, not from every mention.
+            # Driven from the (sampled) matching notes, so a term written in most notes costs no more than a rare one.
+            counters["assertion"] = Counter()
+            for clause in named[:1]:
+                cond, args = entity_sql(clause, with_assertion=False)
+                # (temp.hits has no term/code/category column: the clause's bare names are the entity's.)
+                for value, n in con.execute(
+                        "SELECT e.assertion, COUNT(DISTINCT e.doc) FROM temp.hits h CROSS JOIN search_entities e"
+                        f" INDEXED BY search_entities_doc ON e.doc = h.doc WHERE {cond}"
+                        f"{where.replace(' WHERE ', ' AND ')} GROUP BY e.assertion", args):
+                    counters["assertion"][value] = n
+        scale = total / sampled if stride > 1 and sampled else 1.0
+        facets: dict[str, list[tuple[str, int]]] = {}
+        for name, counter in counters.items():
+            ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+            if scale != 1.0:
+                ranked = [(v, max(1, round(n * scale))) for v, n in ranked]
+            facets[name] = [(str(v), n) for v, n in ranked[:TERM_FACET_SIZE if name == "term" else 60]]
+        return facets, sampled if stride > 1 else 0

@@ -42,8 +42,19 @@ CREATE TABLE search_entities (
 CREATE INDEX search_entities_term ON search_entities (term, assertion, doc);
 CREATE INDEX search_entities_code ON search_entities (code, assertion, doc) WHERE code IS NOT NULL;
 CREATE INDEX search_entities_cat ON search_entities (category, assertion, doc);
--- Covering index for facet counts over a result set (no table lookups).
-CREATE INDEX search_entities_doc ON search_entities (doc, assertion, category, term);
+CREATE INDEX search_entities_doc ON search_entities (doc);
+
+-- Entity facets over a result set are counted from these (one row per note) instead of from every entity row:
+-- the note's distinct mentions as "assertion|category|term|code" lines, and for the usual question (affirmed, any
+-- category) the distinct categories and non-PHI terms of its affirmed mentions and the distinct assertions of its
+-- non-PHI mentions, one per line. A table of its own keeps search_notes narrow (its rows are sorted per query).
+CREATE TABLE search_facets (
+    doc                INTEGER PRIMARY KEY,
+    keys               TEXT NOT NULL,
+    present_categories TEXT NOT NULL,
+    present_terms      TEXT NOT NULL,
+    assertions         TEXT NOT NULL
+);
 
 CREATE VIRTUAL TABLE search_fts USING fts5 (body, tokenize = 'unicode61 remove_diacritics 0');
 
