@@ -48,8 +48,8 @@ with st.container(border=True):
     if preset:
         fixed: Period | None = None
         shown = an.default_period(preset)
-        r1[1].date_input(t("an_range", L), value=(shown.start, shown.end), disabled=True,
-                         key=f"an_range_shown_{shown.start}_{shown.end}")
+        st.session_state["an_range_shown"] = (shown.start, shown.end)  # shown, not chosen: follows the preset
+        r1[1].date_input(t("an_range", L), disabled=True, key="an_range_shown")
     else:
         default = an.default_period(30)
         picked = r1[1].date_input(t("an_range", L), value=(default.start, default.end), key="an_range")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,7 @@ def test_filters_and_assertions_change_the_ranking(app: App) -> None:
     at.segmented_control(key="an_preset").set_value(7)
     run(at)
     assert any("2025-03-25 ~ 2025-03-31" in c.value for c in at.caption)
+    assert at.date_input(key="an_range_shown").value == (date(2025, 3, 25), date(2025, 3, 31))
 
 
 def test_a_custom_period(app: App) -> None:
@@ -122,8 +124,6 @@ def test_a_custom_period(app: App) -> None:
     at = page()
     at.segmented_control(key="an_preset").set_value(0)
     run(at)
-    from datetime import date
-
     at.date_input(key="an_range").set_value((date(2025, 2, 1), date(2025, 2, 28)))
     run(at)
     assert [r[1:3] for r in table(at)] == [["두통", 2], ["기침", 1]]
