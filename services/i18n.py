@@ -321,6 +321,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "search_delete": ("삭제", "Delete"),
     "search_reset": ("필터 초기화", "Clear filters"),
     "search_count": ("{label} ({n})", "{label} ({n})"),
+    "search_estimated": ("필터 옆 건수는 일치하는 기록 중 {n}건 표본으로 추정한 값입니다(≈).",
+                         "Filter counts (≈) are estimated from a sample of {n} matching notes."),
     # Analytics (issue 9)
     "an_title": ("분석", "Analytics"),
     "an_intro": (
