@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from services.hospitals import EMERGENCY, PHARMACY, Bounds, Filters
+from services.hospitals import DEFAULT_KINDS, EMERGENCY, Bounds, Filters
 from services.i18n import t
 from ui.common import app, sidebar
 
@@ -36,7 +36,7 @@ if c3.button(t("map_place_go", L), key="map_place_go") and place.strip():
         st.warning(t("map_place_unknown", L, text=place.strip()))
     else:
         ss["map_point"] = (found.lat, found.lon, found.label)
-        ss["map_center"], ss["map_zoom"] = [found.lat, found.lon], 14
+        ss["map_center"], ss["map_zoom"] = [found.lat, found.lon], 13
 limit = int(c4.number_input(t("map_limit", L), min_value=1, max_value=50, value=10, key="map_limit"))
 
 guidance = hs.guidance_for_note(note_id) if note_id else None
@@ -51,7 +51,7 @@ if ss.get("map_dept") not in depts:
     ss["map_dept"] = ""
 with st.sidebar:
     st.subheader(t("map_filters", L))
-    pick_kinds = st.multiselect(t("map_kinds", L), kinds, default=[k for k in kinds if k != PHARMACY], key="map_kinds")
+    pick_kinds = st.multiselect(t("map_kinds", L), kinds, default=[k for k in kinds if k in DEFAULT_KINDS], key="map_kinds")
     dept = st.selectbox(t("map_department", L), depts, key="map_dept",
                         format_func=lambda d: t("map_any", L) if not d else t("map_er_dept", L) if d == EMERGENCY else d)
     er_only = st.checkbox(t("map_er_only", L), key="map_er")
@@ -67,7 +67,8 @@ filters = Filters(kinds=tuple(pick_kinds), department=dept, er_only=er_only, nam
 if guidance is not None:
     st.subheader(t("map_guidance", L))
     for flag in guidance.emergency:
-        st.error(t("map_emergency", L, message=flag.message_en if L == "en" else flag.message_ko))
+        st.error(t("map_emergency", L, message=flag.message_en if L == "en" else flag.message_ko),
+                 icon=":material/emergency:")
 
     def why(r):  # type: ignore[no-untyped-def]
         if r.via == "table":
@@ -110,7 +111,7 @@ def map_panel() -> None:
                        limit, labels, density=density)
     n = len(view.markers.points)
     st.caption(t("map_in_view", L, n=n) if view.markers.detailed else t("map_in_view_compact", L, n=n))
-    st_folium(view.map, key="hospital_map", height=560, use_container_width=True,
+    st_folium(view.map, key="hospital_map", height=640, use_container_width=True,
               returned_objects=["bounds", "last_clicked"], feature_group_to_add=view.layers,
               center=ss.get("map_center"), zoom=ss.get("map_zoom"))
     if not point:

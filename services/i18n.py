@@ -497,8 +497,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No department follows from this note's affirmed symptoms and diagnoses; choose one yourself.",
     ),
     "map_emergency": (
-        "🚑 {message} 지금 119에 전화하거나 가장 가까운 응급실로 가도록 안내하세요. 이것은 기록된 내용에 따른 안내이며 진단이 아닙니다.",
-        "🚑 {message} Advise calling 119 or going to the nearest emergency room now. This follows what is recorded; "
+        "{message} 지금 119에 전화하거나 가장 가까운 응급실로 가도록 안내하세요. 이것은 기록된 내용에 따른 안내이며 진단이 아닙니다.",
+        "{message} Advise calling 119 or going to the nearest emergency room now. This follows what is recorded; "
         "it is not a diagnosis.",
     ),
     "map_col_dept": ("진료과목", "Department"),

@@ -141,7 +141,7 @@ def test_nearest_n_matches_brute_force_haversine(synth_store, filters: Filters, 
         for limit in (1, 10, 37):
             got = store.near(lat, lon, filters, limit)
             expected = sorted((haversine_km(lat, lon, i.lat, i.lon), i.key) for i in institutions if _passes(i, filters))
-            assert [round(n.km, 9) for n in got] == [round(km, 9) for km, _ in expected[:limit]]
+            assert [n.km for n in got] == pytest.approx([km for km, _ in expected[:limit]], abs=1e-9)
             assert {n.institution.key for n in got} == {k for _, k in expected[:limit]} or \
                 len({round(km, 9) for km, _ in expected[: limit + 1]}) <= limit  # ties at the edge may swap
             assert all(_passes(n.institution, filters) for n in got)

@@ -23,7 +23,7 @@ from folium.template import Template
 from services.hospitals.model import KINDS, Institution, Nearby
 
 VENDOR = Path(__file__).resolve().parent / "vendor"
-KOREA_CENTER = (36.35, 127.85)
+KOREA_CENTER = (35.95, 127.8)  # with zoom 7 and a 640 px map: the whole country, Jeju included
 KOREA_ZOOM = 7
 # Above this many markers in view the popups carry name and kind only (zoom in for phone, address, departments):
 # the national view stays a few MB.
@@ -86,28 +86,41 @@ var {{ this.get_name() }} = (function(){
     {{ this.callback }}
     var data = {{ this.data_json }};
     var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
-    for (var i = 0; i < data.length; i++) { callback(data[i]).addTo(cluster); }
+    // One by one before the layer is on the map: queued, then clustered once (addLayers would check each
+    // marker against the queue, quadratic in the number of markers).
+    for (var i = 0; i < data.length; i++) { cluster.addLayer(callback(data[i])); }
+    // One popup for the layer, filled on click: no popup object for each of tens of thousands of markers.
+    cluster.on('click', function (e) {
+        if (!e.layer || !e.layer.nlRow) { return; }
+        L.popup({maxWidth: 300}).setLatLng(e.layer.getLatLng()).setContent(popup(e.layer.nlRow)).openOn(cluster._map);
+    });
     cluster.addTo({{ this._parent.get_name() }});
     return cluster;
 })();
 {% endmacro %}""")
 
     def __init__(self, data_json: str, size: int, kind_names: Sequence[str], hint: str, **kwargs: Any) -> None:
-        callback = _CALLBACK.replace("KINDS", script_json([e(k) for k in kind_names])).replace("HINT", script_json(e(hint)))
-        super().__init__([], callback=callback, **kwargs)  # type: ignore[no-untyped-call]
+        super().__init__([], callback="null", **kwargs)  # type: ignore[no-untyped-call]
+        self.callback = _CALLBACK.replace("KINDS", script_json([e(k) for k in kind_names])).replace(
+            "HINT", script_json(e(hint)))
         self.data_json = data_json  # a JSON array of rows, made safe for a <script> (script_json)
         self.size = size
 
 
-# Every string in a row or a constant is escaped in Python (html.escape) before it gets here.
-_CALLBACK = """function (row) {
-    var kinds = KINDS, hint = HINT;
-    var icon = L.divIcon({className: 'nl-pin nl-k' + row[2], iconSize: [12, 12]});
-    var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon});
-    var head = row.length > 3 ? '<b>' + row[3] + '</b><br>' : '';
-    marker.bindPopup(row.length > 4 ? row[3] : "<div class='nl-pop'>" + head + kinds[row[2]] + '<br><i>' + hint + '</i></div>');
-    return marker;
-}"""
+# Every string in a row or a constant is escaped in Python (html.escape) before it gets here. Icons are shared
+# per kind, and a marker keeps its row for the layer's single popup.
+_CALLBACK = """var kinds = KINDS, hint = HINT, icons = {};
+    var callback = function (row) {
+        var icon = icons[row[2]] || (icons[row[2]] = L.divIcon({className: 'nl-pin nl-k' + row[2], iconSize: [12, 12]}));
+        var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon});
+        marker.nlRow = row;
+        return marker;
+    };
+    var popup = function (row) {
+        if (row.length > 4) { return row[3]; }
+        var head = row.length > 3 ? '<b>' + row[3] + '</b><br>' : '';
+        return "<div class='nl-pop'>" + head + kinds[row[2]] + '<br><i>' + hint + '</i></div>';
+    };"""
 
 
 def script_json(value: Any) -> str:
@@ -166,7 +179,7 @@ def cluster_layer(points: Sequence[tuple[int, float, float, str, str]], details:
         data = script_json(rows)
     group = folium.FeatureGroup(name=name)
     CompactMarkerCluster(data, len(points), KINDS, labels.get("zoom", ""),
-                         options={"disableClusteringAtZoom": 17}).add_to(group)
+                         options={"disableClusteringAtZoom": 16}).add_to(group)
     return group
 
 
@@ -233,5 +246,7 @@ def density_layer(regions: Sequence[Any], label: str, name: str = "density") -> 
 
 
 def base_map(center: tuple[float, float] = KOREA_CENTER, zoom: int = KOREA_ZOOM) -> folium.Map:
+    # min_zoom 6 (all of Korea): markercluster keeps a grid for every zoom level from the minimum up, so the levels
+    # nobody needs (the whole world) would only slow the national view down.
     return OfflineMap(location=list(center), zoom_start=zoom, tiles="OpenStreetMap", control_scale=True,
-                      prefer_canvas=True)
+                      prefer_canvas=True, min_zoom=6, max_zoom=18)

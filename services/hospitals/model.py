@@ -14,6 +14,9 @@ EARTH_KM = 6371.0088
 KINDS = ("상급종합", "종합병원", "병원", "요양병원", "정신병원", "의원", "치과병원", "치과의원", "한방병원", "한의원",
          "보건소", "보건의료원", "보건지소", "보건진료소", "조산원", "약국")
 PHARMACY = "약국"
+# What the map shows until the user picks kinds: medical institutions; dental and Korean-medicine clinics and
+# pharmacies (another 60,000 markers) are one click away.
+DEFAULT_KINDS = tuple(k for k in KINDS if k not in ("치과의원", "한의원", "조산원", PHARMACY))
 EMERGENCY = "응급실"  # a pseudo-department: institutions with an emergency room
 
 

@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import logging
+import math
 import threading
 import time
 from collections import Counter
@@ -70,6 +71,15 @@ class MapView:
 
 
 KOREA = Bounds(33.0, 124.5, 38.7, 131.0)
+
+
+def snap(b: Bounds) -> Bounds:
+    """The bounds widened to a grid a quarter of their span: a small pan, or the map reporting its first view,
+    gives the same markers and so the same layer, which the browser then keeps instead of clustering it again."""
+    span = max(b.north - b.south, b.east - b.west, 1e-6)
+    step = 2.0 ** math.floor(math.log2(span / 4))
+    return Bounds(math.floor(b.south / step) * step, math.floor(b.west / step) * step,
+                  math.ceil(b.north / step) * step, math.ceil(b.east / step) * step)
 
 
 @dataclass
@@ -155,7 +165,7 @@ class HospitalService:
         ``limit`` institutions highlighted, and optionally the density layer."""
         from services.hospitals import mapview
 
-        markers = self.markers(bounds or KOREA, filters)
+        markers = self.markers(snap(bounds) if bounds else KOREA, filters)
         nearby = self.near(point[0], point[1], filters, limit) if point else []
         layers = [mapview.cluster_layer(markers.points, markers.details, labels),
                   mapview.highlight_layer(point, nearby, labels)]
