@@ -253,6 +253,14 @@ def test_edited_rule_tables_in_the_data_dir_win(tmp_path: Path) -> None:
     assert g.departments[0].department == "내과" and g.departments[0].reasons[0].subspecialty == "알레르기내과"
 
 
+def test_the_service_reads_an_edited_table_without_a_restart(tmp_path: Path) -> None:
+    hs = HospitalService(tmp_path / "h.sqlite3", rules_dir=tmp_path / "rules")
+    assert hs.guidance([ent("가려움")]).emergency == []
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "emergency_rules.tsv").write_text("itch\t가려움\t가려움.\tItching.\n", encoding="utf-8")
+    assert [f.rule for f in hs.guidance([ent("가려움")]).emergency] == ["itch"]
+
+
 # -- service, CLI, build ----------------------------------------------------------------------------------------------
 
 def _shipped(path: Path, rows: list[dict[str, str]]) -> Path:

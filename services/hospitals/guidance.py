@@ -127,17 +127,22 @@ class Guide:
     """Department guidance from entities; tables are read once."""
 
     def __init__(self, terms: Path = TERMS_TABLE, stats: Path = STATS_TABLE, rules: Path = RULES_TABLE) -> None:
+        self.paths = (terms, stats, rules)
         self.terms = read_terms(terms)
         self.stats = read_stats(stats)
         self.rules = read_rules(rules)
 
-    @classmethod
-    def with_overrides(cls, folder: Path | None) -> Guide:
+    @staticmethod
+    def paths_for(folder: Path | None) -> tuple[Path, Path, Path]:
         """The shipped tables, each replaced by a file of the same name in ``folder`` when there is one."""
         def pick(default: Path, name: str) -> Path:
             return folder / name if folder is not None and (folder / name).is_file() else default
 
-        return cls(pick(TERMS_TABLE, "symptom_departments.tsv"), STATS_TABLE, pick(RULES_TABLE, "emergency_rules.tsv"))
+        return pick(TERMS_TABLE, "symptom_departments.tsv"), STATS_TABLE, pick(RULES_TABLE, "emergency_rules.tsv")
+
+    @classmethod
+    def with_overrides(cls, folder: Path | None) -> Guide:
+        return cls(*cls.paths_for(folder))
 
     def guide(self, entities: Iterable[Entity], note_department: str | None = None) -> Guidance:
         out = Guidance()

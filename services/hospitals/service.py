@@ -13,7 +13,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -100,6 +99,7 @@ class HospitalService:
         self._lock = threading.Lock()
         self._store: SQLiteHospitals | None = None
         self._cache: dict[object, tuple[str, object]] = {}
+        self._guide: tuple[object, Guide] | None = None
 
     # -- the store -------------------------------------------------------------------------
 
@@ -233,9 +233,14 @@ class HospitalService:
 
     # -- guidance --------------------------------------------------------------------------
 
-    @cached_property
+    @property
     def guide(self) -> Guide:
-        return Guide.with_overrides(self.rules_dir)
+        """The guidance tables, read again when one is edited or an override appears (no restart needed)."""
+        paths = Guide.paths_for(self.rules_dir)
+        signature = tuple((str(p), p.stat().st_mtime if p.is_file() else 0.0) for p in paths)
+        if self._guide is None or self._guide[0] != signature:
+            self._guide = (signature, Guide(*paths))
+        return self._guide[1]
 
     def guidance(self, entities: Iterable[Entity], note_department: str | None = None) -> Guidance:
         return self.guide.guide(entities, note_department)
