@@ -5,7 +5,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from services.hospitals import DEFAULT_KINDS, EMERGENCY, Bounds, Filters
-from services.i18n import t
+from services.i18n import STRINGS, t
 from ui.common import app, sidebar
 
 st.set_page_config(page_title="NoteLens · Hospital map", page_icon="🗺️", layout="wide")
@@ -51,7 +51,8 @@ if ss.get("map_dept") not in depts:
     ss["map_dept"] = ""
 with st.sidebar:
     st.subheader(t("map_filters", L))
-    pick_kinds = st.multiselect(t("map_kinds", L), kinds, default=[k for k in kinds if k in DEFAULT_KINDS], key="map_kinds")
+    pick_kinds = st.multiselect(t("map_kinds", L), kinds, default=[k for k in kinds if k in DEFAULT_KINDS], key="map_kinds",
+                                format_func=lambda k: t(f"map_kind_{k}", L) if f"map_kind_{k}" in STRINGS else k)
     dept = st.selectbox(t("map_department", L), depts, key="map_dept",
                         format_func=lambda d: t("map_any", L) if not d else t("map_er_dept", L) if d == EMERGENCY else d)
     er_only = st.checkbox(t("map_er_only", L), key="map_er")

@@ -536,6 +536,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map_reset": ("기본 자료로 되돌리기", "Back to the shipped data"),
     "map_data_source": ("자료: {source} · {n:,}곳", "Data: {source} · {n:,} institutions"),
     "map_find_care": ("진료 안내 지도", "Find care on the map"),
+    "map_kind_상급종합": ("상급종합", "Tertiary hospital"),
+    "map_kind_종합병원": ("종합병원", "General hospital"),
+    "map_kind_병원": ("병원", "Hospital"),
+    "map_kind_요양병원": ("요양병원", "Long-term care hospital"),
+    "map_kind_정신병원": ("정신병원", "Psychiatric hospital"),
+    "map_kind_의원": ("의원", "Clinic"),
+    "map_kind_치과병원": ("치과병원", "Dental hospital"),
+    "map_kind_치과의원": ("치과의원", "Dental clinic"),
+    "map_kind_한방병원": ("한방병원", "Korean medicine hospital"),
+    "map_kind_한의원": ("한의원", "Korean medicine clinic"),
+    "map_kind_보건소": ("보건소", "Public health centre"),
+    "map_kind_보건의료원": ("보건의료원", "Public health and medical centre"),
+    "map_kind_보건지소": ("보건지소", "Public health branch"),
+    "map_kind_보건진료소": ("보건진료소", "Primary care post"),
+    "map_kind_조산원": ("조산원", "Midwifery clinic"),
+    "map_kind_약국": ("약국", "Pharmacy"),
 }
 
 
