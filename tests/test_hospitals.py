@@ -367,3 +367,14 @@ def test_the_shipped_copy_is_compact_and_national() -> None:
     for r in read_shipped(path):
         kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
     assert sum(kinds.values()) > 100_000 and kinds[PHARMACY] > 25_000 and kinds["상급종합"] == 47
+
+
+def test_note_counts_by_department_follow_the_store(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    prepared_store(tmp_path / "h.sqlite3", synthetic(30))
+    hs = HospitalService(tmp_path / "h.sqlite3", notes=app.notes)
+    assert hs.note_departments() == []
+    app.notes.ingest("a.txt", "진료과: 순환기내과\n흉통 호소.".encode())
+    first = hs.note_departments()
+    assert [(d, n) for d, n, _ in first] == [("내과", 1)] and first[0][2] > 0  # 순환기내과 counts as 내과
+    app.notes.ingest("b.txt", "진료과: 신경과\n두통 호소.".encode())
+    assert sorted((d, n) for d, n, _ in hs.note_departments()) == [("내과", 1), ("신경과", 1)]

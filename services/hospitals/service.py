@@ -267,13 +267,20 @@ class HospitalService:
         return self._memo(("density", filters), lambda: self.store.density(filters))
 
     def note_departments(self) -> list[tuple[str, int, int]]:
-        """(진료과목, notes in the store, institutions offering it), most notes first."""
+        """(진료과목, notes in the store, institutions offering it), most notes first. Counted again only when the
+        store's counts (notes, reviews …) change, not on every page run."""
         if self.notes is None:
             return []
-        counts: Counter[str] = Counter()
-        for note in self.notes.store.list_notes(with_text=False, limit=1_000_000):
-            dept = note.fields.department
-            if dept:
-                counts[canonical_department(dept) or dept] += 1
+        store = self.notes.store
+        key = ("note_departments", tuple(sorted(store.counts().items())))
+        hit = self._cache.get(key)
+        if hit is None:
+            counts: Counter[str] = Counter()
+            for note in store.list_notes(with_text=False, limit=10_000_000):
+                dept = note.fields.department
+                if dept:
+                    counts[canonical_department(dept) or dept] += 1
+            self._cache = {k: v for k, v in self._cache.items() if not (isinstance(k, tuple) and k[:1] == ("note_departments",))}
+            hit = self._cache[key] = ("", counts.most_common())
         offered = dict(self._memo("offered", self.store.offered_departments))
-        return [(d, n, offered.get(d, 0)) for d, n in counts.most_common()]
+        return [(d, n, offered.get(d, 0)) for d, n in cast(list[tuple[str, int]], hit[1])]
