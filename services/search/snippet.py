@@ -114,7 +114,9 @@ def chips(entities: list[SearchEntity], plan: Plan, marked: list[tuple[int, int]
     for e in entities:
         if e.category == "phi" and not show_phi:
             continue
-        hit = any(entity_matches(e, c) for c in named) or any(b < e.end and e.begin < m_end for b, m_end in marked)
+        hit = bool(named) and any(entity_matches(e, c) for c in named)
+        if not hit and marked:
+            hit = any(b < e.end and e.begin < m_end for b, m_end in marked)
         out.append((hit, e.begin, EntityChip(e.category, e.text, e.normalized, e.code, e.assertion, hit)))
     out.sort(key=lambda x: (not x[0], x[1]))
     seen: set[tuple[str, str, str]] = set()

@@ -3,6 +3,7 @@ counts with GROUP BY over the result set. Lives in the store's file (tables from
 
 from __future__ import annotations
 
+import heapq
 import re
 import sqlite3
 import threading
@@ -10,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,7 @@ TERM_FACET_SIZE = 20
 # What a result card needs from search_notes (not the facet columns: the page query sorts these rows).
 _PAGE_COLUMNS = "d.note_id, d.filename, d.visit_date, d.department, d.age, d.sex, d.review_status"
 # Above this many matching notes, facets are estimated from a sample of about this many (see _facets).
-FACET_SAMPLE = 1000
+FACET_SAMPLE = 500
 # Without free text, a result set holding more than 1/BROAD of the notes is paged by walking the date index.
 BROAD = 20
 _HANGUL_ONLY = re.compile(r"^[\uac00-\ud7a3\s]+$")
@@ -383,24 +385,25 @@ class SQLiteSearch:
         named_terms = set().union(*(c.terms for c in named)) if named else set()
         named_codes = tuple(sorted(set().union(*(c.codes for c in named)))) if named else ()
         named_cats = set().union(*(c.categories for c in named)) if named else set()
-        sampled = 0
         # The usual question (affirmed mentions, any category, no term named) reads the precomputed sets.
         fast = assertions == {"present"} and not cats
         columns = "f.present_categories, f.present_terms, f.assertions" if fast else "f.keys"
-        rows = con.execute(f"SELECT {', '.join(_NOTE_FACETS.values())}, {columns} FROM temp.hits h"
-                           " CROSS JOIN search_notes d ON d.doc = h.doc CROSS JOIN search_facets f ON f.doc = h.doc"
-                           f"{where}")
+        rows: list[Any] = con.execute(
+            f"SELECT {', '.join(_NOTE_FACETS.values())}, {columns} FROM temp.hits h CROSS JOIN search_notes d"
+            f" ON d.doc = h.doc CROSS JOIN search_facets f ON f.doc = h.doc{where}").fetchall()
         n_fields = len(names)
+        sampled = len(rows)
+        # Counted column by column in C (itemgetter, one join and split per facet), not row by row in Python.
+        for i, name in enumerate(names):
+            counters[name] = Counter(map(itemgetter(i), rows))
+            counters[name].pop(None, None)  # type: ignore[call-overload]
+        if fast:
+            for i, name in enumerate(("category", "term", "assertion"), start=n_fields):
+                if not (named and name == "assertion"):
+                    joined = "\n".join(filter(None, map(itemgetter(i), rows)))
+                    counters[name] = Counter(joined.split("\n")) if joined else Counter()
+            rows = []
         for row in rows:
-            sampled += 1
-            for name, value in zip(names, row[:n_fields], strict=True):
-                if value is not None:
-                    counters[name][value] += 1
-            if fast:
-                for name, value in zip(("category", "term", "assertion"), row[n_fields:], strict=True):
-                    if value and not (named and name == "assertion"):
-                        counters[name].update(value.split("\n"))
-                continue
             if not row[-1]:
                 continue
             categories: set[str] = set()
@@ -439,8 +442,9 @@ class SQLiteSearch:
         scale = total / sampled if stride > 1 and sampled else 1.0
         facets: dict[str, list[tuple[str, int]]] = {}
         for name, counter in counters.items():
-            ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+            limit = TERM_FACET_SIZE if name == "term" else 60
+            ranked = heapq.nsmallest(limit, counter.items(), key=lambda kv: (-kv[1], kv[0]))
             if scale != 1.0:
                 ranked = [(v, max(1, round(n * scale))) for v, n in ranked]
-            facets[name] = [(str(v), n) for v, n in ranked[:TERM_FACET_SIZE if name == "term" else 60]]
+            facets[name] = [(str(v), n) for v, n in ranked]
         return facets, sampled if stride > 1 else 0
