@@ -113,8 +113,11 @@ def test_navigation_is_grouped_by_role_and_relabelled_by_the_language_switch(ser
         nav.get_by_text("Upload", exact=True).wait_for(timeout=60_000)
         assert nav.get_by_text("Clinicians", exact=True).count() == 1
         assert nav.get_by_text("업로드", exact=True).count() == 0
+        # The URL a page had before the shell. Streamlit navigates client-side (no load event), so check the link
+        # and then the location after the click.
+        assert (nav.get_by_role("link", name="Review").first.get_attribute("href") or "").endswith("/Review")
         nav.get_by_text("Review", exact=True).click()
-        page.wait_for_url("**/Review", timeout=60_000)  # the URL a page had before the shell
+        page.wait_for_function("location.pathname.endsWith('/Review')", timeout=60_000)
         if os.environ.get("NOTELENS_SCREENSHOT_HOME"):
             page.goto(server, wait_until="networkidle")
             page.get_by_text("어디서 시작할까요", exact=True).wait_for(timeout=60_000)
