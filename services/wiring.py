@@ -10,7 +10,7 @@ from functools import cache, cached_property
 from services.analytics import AnalyticsService
 from services.analytics.sqlite import SQLiteAnalytics
 from services.config import Settings, load_settings
-from services.extraction import get_extractor
+from services.extraction import LazyExtractor, get_extractor
 from services.extraction.llm.base import LLMEngine
 from services.extraction.llm.prompts import Prompt
 from services.hospitals import HospitalService
@@ -135,9 +135,8 @@ def build_app(settings: Settings | None = None, seed: bool | None = None) -> App
     logging.getLogger("services").setLevel(settings.log_level.upper())
     store = SQLiteStore(settings.db_path)
     blobs = LocalBlobStore(settings.originals_dir)
-    extractor = get_extractor(settings.extraction_engine)
-    if hasattr(extractor, "attach_cache"):
-        extractor.attach_cache(store)  # LLM engines keep their results in the store: no second call for a note
+    extractor = LazyExtractor(settings.extraction_engine)  # loaded by the first note to extract, not by every page
+    extractor.attach_cache(store)  # LLM engines keep their results in the store: no second call for a note
     search = build_search(settings)
     notes = NoteService(store, blobs, extractor, settings.max_note_bytes, on_change=search.update)
     app = App(settings=settings, notes=notes, store=store, search=search)

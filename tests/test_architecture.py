@@ -58,3 +58,13 @@ def test_readme_commands_point_at_files_and_subcommands_that_exist() -> None:
             main([command, "--help"])
         assert exit_info.value.code == 0, command
     assert (ROOT / "benchmarks" / "results" / "first_measurement.md").is_file()
+
+
+def test_the_app_builds_without_loading_the_extraction_engine(app: object) -> None:
+    """Pages that never extract must not pay the engine's start-up; the first note loads it."""
+    from services.extraction import LazyExtractor
+
+    extractor = app.notes.extractor  # type: ignore[attr-defined]
+    assert isinstance(extractor, LazyExtractor) and not extractor.loaded
+    outcome = app.notes.ingest("l.txt", "두통 호소.".encode())  # type: ignore[attr-defined]
+    assert extractor.loaded and any(e.text == "두통" for e in outcome.extraction.entities)
