@@ -253,7 +253,7 @@ def bench_page(folder: Path, runs: int) -> None:
         if at.exception:
             raise SystemExit(f"page failed: {[e.value for e in at.exception]}")
         if i == 0:
-            print(f"  first run (builds the App: local engine load, migrations check) {took * 1000:7.0f} ms")
+            print(f"  first run of a fresh process (App build, migrations check) {took * 1000:7.0f} ms")
         else:
             samples.append(took)
     print(f"  later runs, each a fresh AppTest session ({runs})       {_ms(samples)}")
