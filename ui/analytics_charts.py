@@ -28,7 +28,8 @@ from services.analytics import (
 from services.i18n import t
 
 DATE_TICKS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m"}  # numbers, not English month names
-CHANGE_COLORS = {"up": "#2e7d32", "down": "#c62828", "new": "#1565c0", "same": "#757575"}
+# Okabe–Ito, like the category palette (services/render.PALETTE): rising and falling never differ by red/green alone.
+CHANGE_COLORS = {"up": "#D55E00", "down": "#0072B2", "new": "#E69F00", "same": "#7F7F7F"}
 _MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -169,8 +170,8 @@ def cooccurrence_figure(cooc: Cooccurrence, lang: str) -> go.Figure:
 def pyramid_figure(pyramid: Pyramid, lang: str) -> go.Figure:
     bands = [band_label(r.age_band, lang) for r in pyramid.rows]
     fig = go.Figure()
-    for sex, values, color in (("M", [r.male for r in pyramid.rows], "#1f77b4"),
-                               ("F", [r.female for r in pyramid.rows], "#e377c2")):
+    for sex, values, color in (("M", [r.male for r in pyramid.rows], "#0072B2"),
+                               ("F", [r.female for r in pyramid.rows], "#E69F00")):
         name = t(f"an_sex_{sex}", lang)
         fig.add_trace(go.Bar(
             y=bands, x=[-v if sex == "M" else v for v in values], orientation="h", name=name, marker_color=color,
