@@ -172,17 +172,10 @@ def test_cache_second_run_makes_no_call_and_says_so(tmp_path: Path) -> None:
     assert changed.cache_key(NOTE) != engine.cache_key(NOTE)  # other inference settings, other entry
 
 
-def test_a_note_that_fails_for_missing_credentials_says_what_to_set(app: App, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_note_that_fails_for_missing_credentials_says_what_to_set(app: App, no_aws_credentials: None) -> None:
     from services.extraction.llm.claude import ClaudeEngine
     from services.notes import NoteService
 
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-northeast-2")
     service = NoteService(app.store, app.notes.blobs, ClaudeEngine(), app.settings.max_note_bytes)
     outcome = service.ingest("c.txt", "두통 호소.".encode())
     assert outcome.error is not None and outcome.error.code.value == "EXTRACTION_FAILED"

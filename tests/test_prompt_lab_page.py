@@ -131,14 +131,7 @@ def test_evaluate_a_version_on_a_gold_set_exported_from_a_review(lab_app: App, b
     assert not at.exception
 
 
-def test_missing_aws_credentials_give_a_clear_message(lab_app: App, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-northeast-2")
+def test_missing_aws_credentials_give_a_clear_message(lab_app: App, no_aws_credentials: None) -> None:
     note = lab_app.notes.ingest("x.txt", NOTE.encode()).note
     at = page()
     at.selectbox(key="pl_note").set_value(note.id)

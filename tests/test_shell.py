@@ -140,16 +140,10 @@ def test_home_says_what_to_do_on_first_run(data_dir: Path, monkeypatch: pytest.M
     assert any("아직 기록이 없습니다" in i.value for i in at.info)
 
 
-def test_home_reports_a_cloud_engine_without_credentials(data_dir: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_home_reports_a_cloud_engine_without_credentials(data_dir: Path, no_aws_credentials: None) -> None:
     from services.config import load_settings
     from services.overview import engine_check
 
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     check = engine_check(load_settings(extraction_engine="claude"))
     assert check.status == "missing" and "credentials" in check.detail
     unreachable = engine_check(load_settings(extraction_engine="llm", llm_base_url="http://127.0.0.1:9/v1"))
@@ -167,3 +161,13 @@ def test_home_says_whether_a_whisper_model_is_there(tmp_path: Path) -> None:
     assert transcription_check(load_settings(data_dir=tmp_path, whisper_model=str(folder)), "whisper").status == "ok"
     absent = transcription_check(load_settings(data_dir=tmp_path, whisper_model="no-such-size"), "whisper")
     assert absent.status == "missing" and "assemble_whisper_base" in absent.detail
+
+
+def test_home_runs_the_overview_page_as_its_default(seeded_app: App) -> None:
+    """pages/0_Overview.py is Home's content: the shell's default page (its page links need the shell, so it is
+    tested through Home.py, not on its own)."""
+    assert [file for _, file, url, *_ in PAGES if not url] == ["pages/0_Overview.py"]
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert int({m.label: m.value for m in at.metric}["기록"]) >= 30
