@@ -9,10 +9,7 @@ import io
 import json
 import logging
 import re
-import sqlite3
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from services.domain import utcnow
 from services.search import EntityClause, Plan, SearchBackend, SearchHit, SearchQuery, SearchResults, TextClause
 from services.search.concepts import Vocabulary, is_code, vocabulary
 from services.search.source import StoreDocs
+from services.store.sqlite import ThreadConnections
 
 log = logging.getLogger(__name__)
 _QUOTED = re.compile(r'"([^"]+)"')
@@ -85,16 +83,7 @@ class SavedSearches:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
-
-    @contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            self._local.con = con
-        with con:
-            yield con
+        self._conn = ThreadConnections(path)
 
     def save(self, name: str, query: SearchQuery) -> None:
         name = name.strip()

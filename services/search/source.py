@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from services.search import SearchDoc, SearchEntity
+from services.store.sqlite import ThreadConnections
 
 _SQL = """
 SELECT n.id, n.filename, n.text, n.visit_date, n.age, n.sex, n.department,
@@ -32,20 +32,19 @@ def _entity(raw: dict[str, Any]) -> SearchEntity:
     )
 
 
+def _rows(con: sqlite3.Connection) -> None:
+    con.row_factory = sqlite3.Row
+
+
 class StoreDocs:
     """Documents from the store's SQLite file (its own read connection per thread)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
+        self._connections = ThreadConnections(path, _rows)
 
     def _conn(self) -> sqlite3.Connection:
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            con.row_factory = sqlite3.Row
-            self._local.con = con
-        return con
+        return self._connections.get()
 
     def _docs(self, rows: Iterable[sqlite3.Row]) -> Iterator[SearchDoc]:
         for r in rows:

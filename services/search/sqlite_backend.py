@@ -6,11 +6,9 @@ from __future__ import annotations
 import heapq
 import re
 import sqlite3
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from services.search import (
 )
 from services.search.morph import index_tokens, query_tokens, spans
 from services.search.snippet import chips, entity_matches, snippet
+from services.store.sqlite import ThreadConnections
 
 _NOTE_FACETS = {
     "department": "d.department",
@@ -170,29 +169,23 @@ def hits_sql(plan: Plan, expression: str) -> tuple[str, list[Any]]:
     return sql + "".join(f" AND {c}" for c in conds), args
 
 
+def _search_setup(con: sqlite3.Connection) -> None:
+    con.row_factory = sqlite3.Row
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("PRAGMA temp_store=MEMORY")
+    # The result set in temp.hits has no statistics: never let the planner build an index or a Bloom
+    # filter over a whole search table for it.
+    con.execute("PRAGMA automatic_index=OFF")
+    con.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: the search tables' hot parts stay in memory
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS hits (doc INTEGER PRIMARY KEY, score REAL NOT NULL)")
+
+
 class SQLiteSearch:
     name = "sqlite"
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
-
-    @contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            con.row_factory = sqlite3.Row
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.execute("PRAGMA temp_store=MEMORY")
-            # The result set in temp.hits has no statistics: never let the planner build an index or a Bloom
-            # filter over a whole search table for it.
-            con.execute("PRAGMA automatic_index=OFF")
-            con.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: the search tables' hot parts stay in memory
-            con.execute("CREATE TEMP TABLE IF NOT EXISTS hits (doc INTEGER PRIMARY KEY, score REAL NOT NULL)")
-            self._local.con = con
-        with con:
-            yield con
+        self._conn = ThreadConnections(path, _search_setup)
 
     # -- writing ------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -58,6 +58,40 @@ class LocalBlobStore:
         return path.read_bytes() if path.exists() else None
 
 
+class ThreadConnections:
+    """One long-lived connection per thread to a SQLite file (safe across Streamlit's script threads). Long-lived
+    because closing the last WAL connection checkpoints, which made every call pay for a sync. ``setup`` runs once
+    on each new connection (row factory, pragmas)."""
+
+    def __init__(self, path: Path, setup: Callable[[sqlite3.Connection], None] | None = None) -> None:
+        self.path = path
+        self.setup = setup
+        self._local = threading.local()
+
+    def get(self) -> sqlite3.Connection:
+        """This thread's connection, outside any transaction (for readers)."""
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            if self.setup is not None:
+                self.setup(con)
+            self._local.con = con
+        return con
+
+    @contextmanager
+    def __call__(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, in a transaction."""
+        con = self.get()
+        with con:
+            yield con
+
+
+def _store_setup(con: sqlite3.Connection) -> None:
+    con.row_factory = sqlite3.Row
+    con.execute("PRAGMA foreign_keys=ON")
+    con.execute("PRAGMA synchronous=NORMAL")
+
+
 class SQLiteStore:
     """Records and versions in one SQLite file (the search index lives in it too: services/search).
 
@@ -68,24 +102,10 @@ class SQLiteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._conn = ThreadConnections(path, _store_setup)
         with self._conn() as con:
             con.execute("PRAGMA journal_mode=WAL")
             self._migrate(con)
-
-    @contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        """This thread's connection, in a transaction. One long-lived connection per thread:
-        closing the last WAL connection checkpoints, which made every call pay for a sync."""
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            con.row_factory = sqlite3.Row
-            con.execute("PRAGMA foreign_keys=ON")
-            con.execute("PRAGMA synchronous=NORMAL")
-            self._local.con = con
-        with con:
-            yield con
 
     @staticmethod
     def _migrate(con: sqlite3.Connection) -> None:
