@@ -7,6 +7,7 @@ import streamlit as st
 
 from services.i18n import t
 from services.render import highlight, legend
+from services.store import ReviewConflict
 from ui.common import app, category_labels, sidebar
 from ui.recording import recording_panel
 
@@ -145,6 +146,16 @@ with right:
         },
     )
     reviewer = st.text_input(t("reviewer", L), key="reviewer")
+    # The review version this reviewer started from: saving over someone else's later save is refused (issue 13).
+    base_key = f"review_base:{note.id}"
+    if base_key not in st.session_state:
+        st.session_state[base_key] = view.review.version if view.review else 0
+    if st.session_state.get("review_conflict") == note.id:
+        st.error(t("review_conflict", L, found=view.review.version if view.review else 0))
+        if st.button(t("review_reload", L), key="review_reload"):
+            for k in ("review_conflict", base_key, "entity_editor"):
+                st.session_state.pop(k, None)
+            st.rerun()
     if st.button(t("save_review", L), key="save_review", type="primary"):
         if not reviewer.strip():
             st.warning(t("reviewer_required", L))
@@ -156,10 +167,15 @@ with right:
                 r["category"] = category_code.get(r.get("category") or "", r.get("category"))
             # Rows hidden by a filter are kept exactly as they were.
             records += [dict(row(e), section=e.section, status="accept", category=e.category.value) for e in hidden]
-            review = a.notes.save_review(note.id, reviewer, records)
+            try:
+                review = a.notes.save_review(note.id, reviewer, records, base_version=st.session_state[base_key])
+            except ReviewConflict:
+                st.session_state["review_conflict"] = note.id
+                st.rerun()
             # Shown after the rerun that reloads the table with the saved version.
             st.session_state["flash"] = t("saved_review", L, version=review.version)
-            st.session_state.pop("entity_editor", None)
+            for k in ("entity_editor", base_key, "review_conflict"):
+                st.session_state.pop(k, None)
             st.rerun()
     if "flash" in st.session_state:
         st.success(st.session_state.pop("flash"))

@@ -48,6 +48,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "save_review": ("검토 저장", "Save review"),
     "saved_review": ("검토 버전 {version}을(를) 저장했습니다.", "Saved review version {version}."),
     "reviewer_required": ("검토자 이름을 입력하세요.", "Enter the reviewer's name."),
+    "review_conflict": (
+        "이 기록을 보는 동안 다른 검토자가 검토 버전 {found}을(를) 저장했습니다. 내 수정은 저장되지 않았습니다. "
+        "최신 버전을 불러와 다시 검토하세요.",
+        "Another reviewer saved review version {found} while you had this note open. Your changes were not saved: "
+        "reload the latest version and review again.",
+    ),
+    "review_reload": ("최신 버전 불러오기", "Reload the latest version"),
     "download_json": ("JSON 다운로드", "Download JSON"),
     "download_csv": ("CSV 다운로드", "Download CSV"),
     "fields": ("기록 정보", "Note fields"),

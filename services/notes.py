@@ -224,9 +224,12 @@ class NoteService:
 
     # -- review ------------------------------------------------------------------------------
 
-    def save_review(self, note_id: str, reviewer: str, rows: list[dict[str, Any]], fields: NoteFields | None = None) -> Review:
+    def save_review(self, note_id: str, reviewer: str, rows: list[dict[str, Any]], fields: NoteFields | None = None,
+                    base_version: int | None = None) -> Review:
         """Store a clinician's review as a new version. ``rows`` are entity dicts with an
-        optional ``status`` of accept/reject; rows without offsets are located in the text."""
+        optional ``status`` of accept/reject; rows without offsets are located in the text.
+        ``base_version`` is the review version the reviewer started from (0: none): if someone saved
+        after it, ReviewConflict is raised and nothing is written."""
         reviewer = reviewer.strip()
         if not reviewer:
             raise ValueError("A reviewer name is required.")
@@ -260,7 +263,7 @@ class NoteService:
         counts = {k: len(v) for k, v in changes.items()}
         review = self.store.add_review(
             note_id, view.extraction.id, reviewer, sorted(kept, key=lambda e: (e.begin, e.end)),
-            fields or view.fields, {"counts": counts, **changes},
+            fields or view.fields, {"counts": counts, **changes}, expected_version=base_version,
         )
         self._changed(note_id)
         return review

@@ -78,6 +78,27 @@ def test_review_page_saves_an_edit_as_a_review_version(app: App) -> None:
     assert "타이레놀" in [e.text for e in app.store.extractions(note_id)[0].entities]
 
 
+def test_review_page_refuses_to_overwrite_a_review_saved_meanwhile(app: App) -> None:
+    """Two reviewers open the same note; the second to save gets a conflict, not a silent overwrite (issue 13)."""
+    note_id = app.notes.ingest("c.txt", "두통 호소. 타이레놀 500mg tid.".encode()).note.id
+    at = AppTest.from_file(str(ROOT / "pages/2_Review.py"), default_timeout=TIMEOUT)
+    at.session_state["review_note"] = note_id
+    at.run()
+    # Someone else saves while this page is open.
+    rows = [e.model_dump(mode="json") for e in app.notes.view(note_id).entities]
+    app.notes.save_review(note_id, "Dr. Lee", rows[:1], base_version=0)
+    at.text_input(key="reviewer").set_value("Dr. Kim")
+    at.button(key="save_review").click().run()
+    assert not at.exception
+    assert [r.reviewer for r in app.store.reviews(note_id)] == ["Dr. Lee"]
+    assert any("다른 검토자가 검토 버전 1" in e.value for e in at.error)
+    at.button(key="review_reload").click().run()
+    at.text_input(key="reviewer").set_value("Dr. Kim")
+    at.button(key="save_review").click().run()
+    assert [r.reviewer for r in app.store.reviews(note_id)] == ["Dr. Lee", "Dr. Kim"]
+    assert any("검토 버전 2" in s.value for s in at.success)
+
+
 def test_review_page_escapes_script_in_note_text(app: App) -> None:
     outcome = app.notes.ingest("x.txt", "두통 <script>alert(1)</script> <img src=x onerror=alert(1)>".encode())
     at = AppTest.from_file(str(ROOT / "pages/2_Review.py"), default_timeout=TIMEOUT)

@@ -12,6 +12,15 @@ class NoteExists(Exception):
     """create_note lost a race: another process stored the same content first."""
 
 
+class ReviewConflict(Exception):
+    """Another reviewer saved this note after the version this review started from: nothing was written. The
+    caller reloads the note (its latest review) and saves again."""
+
+    def __init__(self, note_id: str, expected: int, found: int) -> None:
+        super().__init__(f"note {note_id}: review version {found} was saved after version {expected}")
+        self.note_id, self.expected, self.found = note_id, expected, found
+
+
 class BlobStore(Protocol):
     """Content-addressed store for original upload bytes."""
 
@@ -46,6 +55,17 @@ class NoteStore(Protocol):
         entities: list[Entity],
         fields: NoteFields,
         changes: dict[str, Any],
-    ) -> Review: ...
+        expected_version: int | None = None,
+    ) -> Review:
+        """Store a review as the next version. With ``expected_version`` (the latest review version the reviewer
+        started from, 0 for none) a review saved by someone else in between raises ReviewConflict instead."""
+        ...
     def reviews(self, note_id: str) -> list[Review]: ...
     def counts(self) -> dict[str, int]: ...
+    def recent(self, limit: int = 10) -> list[Note]: ...
+    def unreviewed(self, limit: int = 10) -> tuple[int, list[Note]]: ...
+    def scan_notes(self, after: str = "", limit: int = 500, with_text: bool = True) -> list[Note]:
+        """Notes in id order after ``after``: every note, page by page (migration, reindex)."""
+        ...
+    def cache_get(self, key: str) -> tuple[str, str] | None: ...
+    def cache_put(self, key: str, engine: str, model_id: str, prompt_ref: str, result_json: str, usage_json: str) -> None: ...

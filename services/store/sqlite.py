@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from services.domain import Entity, Extraction, ExtractionResult, Note, NoteFields, NoteStatus, Review, utcnow
-from services.store import NoteExists
+from services.store import NoteExists, ReviewConflict
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -267,6 +267,12 @@ class SQLiteStore:
             rows = con.execute(f"SELECT {cols} {where} ORDER BY n.updated_at DESC, n.id LIMIT ?", (limit,)).fetchall()
         return total, [self._note(r) for r in rows]
 
+    def scan_notes(self, after: str = "", limit: int = 500, with_text: bool = True) -> list[Note]:
+        cols = "*" if with_text else ", ".join("NULL AS text" if c == "text" else c for c in _NOTE_COLUMNS)
+        with self._conn() as con:
+            return [self._note(r) for r in con.execute(
+                f"SELECT {cols} FROM notes WHERE id > ? ORDER BY id LIMIT ?", (after, limit))]
+
     def counts(self) -> dict[str, int]:
         with self._conn() as con:
             out = {s.value: 0 for s in NoteStatus}
@@ -359,12 +365,17 @@ class SQLiteStore:
         entities: list[Entity],
         fields: NoteFields,
         changes: dict[str, Any],
+        expected_version: int | None = None,
     ) -> Review:
         now = utcnow()
         with self._conn() as con:
+            # BEGIN IMMEDIATE: the version check and the insert see no other writer in between.
+            con.execute("BEGIN IMMEDIATE")
             version = con.execute(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM reviews WHERE note_id = ?", (note_id,)
             ).fetchone()[0]
+            if expected_version is not None and version - 1 != expected_version:
+                raise ReviewConflict(note_id, expected_version, version - 1)
             cur = con.execute(
                 "INSERT INTO reviews (note_id, extraction_id, version, reviewer, created_at, entities_json, fields_json,"
                 " changes_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
