@@ -245,7 +245,7 @@ class PromptLab:
     # --- runs
     def engine(self, kind: str, prompt: prompts.Prompt, model: str) -> LLMEngine:
         engine = self.engine_factory(kind, prompt, model)
-        engine.attach_cache(self.store)  # type: ignore[arg-type]  # the SQLite store implements the cache
+        engine.attach_cache(self.store)
         return engine
 
     def run(self, kind: str, prompt: prompts.Prompt, model: str, text: str,
