@@ -52,7 +52,15 @@ class Settings(BaseSettings):
     claude_prompt: str = Field("extraction", description="Prompt file (task or task@version) for the LLM engines.")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Versioned prompt files (prompts/<task>/<version>.md).")
     cloud_mask_phi: bool = Field(True, description="Mask PHI locally before any note text goes to a cloud engine.")
-    storage_backend: Literal["sqlite"] = Field("sqlite", description="Records backend.")
+    backend: Literal["local", "aws"] = Field(
+        "local", description="local: SQLite records, a folder of originals, SQLite search (offline). aws: S3, DynamoDB, "
+        "OpenSearch search and analytics, through the standard AWS configuration.")
+    s3_bucket: str = Field("", description="S3 bucket for originals, audio and batch output (backend aws).")
+    s3_prefix: str = Field("notelens/", description="Key prefix for everything NoteLens writes to the bucket.")
+    s3_kms_key_id: str = Field("", description="KMS key for server-side encryption (empty: SSE-S3, AES-256).")
+    dynamodb_table: str = Field("notelens", description="DynamoDB table for records (backend aws), created on first "
+                                "use when missing.")
+    queue_url: str = Field("", description="SQS queue of the distributed batch (batch --queue and worker default).")
     search_backend: Literal["sqlite", "opensearch"] = Field(
         "sqlite", description="Search backend: embedded SQLite FTS5, or OpenSearch at OPENSEARCH_URL.")
     opensearch_index: str = Field("notelens-notes", description="OpenSearch alias searched and swapped on reindex.")

@@ -37,7 +37,7 @@ class App:
     def backends(self) -> dict[str, str]:
         return {
             "extraction": self.settings.extraction_engine,
-            "storage": f"{self.settings.storage_backend} ({self.settings.db_path})",
+            "storage": f"sqlite ({self.settings.db_path})",
             "search": self.search.name,
             "transcription": self.transcriber.describe(),
         }

@@ -10,6 +10,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -232,6 +233,16 @@ class SQLiteStore:
                 " attempts = attempts + (? = 'processing') WHERE id = ?",
                 (status.value, error_code, error_message, utcnow(), status.value, note_id),
             )
+
+    def claim(self, note_id: str, lease_seconds: float) -> bool:
+        now = datetime.now(UTC)
+        stale = (now - timedelta(seconds=lease_seconds)).isoformat(timespec="seconds")
+        with self._conn() as con:
+            cur = con.execute(
+                "UPDATE notes SET status = 'processing', attempts = attempts + 1, updated_at = ? WHERE id = ? AND"
+                " (status IN ('stored', 'failed') OR (status = 'processing' AND updated_at < ?))",
+                (now.isoformat(timespec="seconds"), note_id, stale))
+            return cur.rowcount == 1
 
     def get_note(self, note_id: str) -> Note | None:
         with self._conn() as con:
