@@ -1,17 +1,27 @@
 """What the Home page shows: counts by status, the notes changed last, what needs attention (failed notes to retry,
-notes not reviewed yet) and whether each configured engine and backend can be used. Checks are local and quick:
-no cloud call is made to render Home."""
+notes not reviewed yet) and whether each configured engine and backend can be used. Engine checks are local (no
+model is called to render Home); cloud backends (S3, DynamoDB, OpenSearch, SQS) get one short call each, remembered
+for 30 seconds."""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.config import Settings
 from services.domain import Note, NoteStatus
-from services.store.sqlite import SQLiteStore
+from services.store import NoteStore
+
+# A cloud backend's reachability: (ok | missing | unreachable, detail). One short call (HeadBucket, DescribeTable, …).
+Probe = Callable[[], tuple[str, str]]
+PROBE_TTL_S = 30.0  # Home reruns on every click; a backend is asked at most this often
+_probe_cache: dict[tuple[str, str], tuple[float, tuple[str, str]]] = {}
+_probe_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -92,12 +102,39 @@ def transcription_check(settings: Settings, backend: str) -> Check:
     return Check("transcription", backend, "ok", where)
 
 
-def overview(store: SQLiteStore, settings: Settings, backends: dict[str, str], limit: int = 8) -> Overview:
+def probe_check(component: str, backend: str, probe: Probe, aws: bool = True) -> Check:
+    """A cloud backend's state: missing AWS configuration first (no call), else one short call, remembered."""
+    if aws:
+        status, detail = _aws_ready()
+        if status == "missing":
+            return Check(component, backend, status, detail)
+    key = (component, backend)
+    now = time.monotonic()
+    with _probe_lock:
+        hit = _probe_cache.get(key)
+    if hit is not None and now - hit[0] < PROBE_TTL_S:
+        status, detail = hit[1]
+    else:
+        try:
+            status, detail = probe()
+        except Exception as exc:  # whatever the SDK raises, Home says the backend does not answer
+            status, detail = "unreachable", type(exc).__name__
+        with _probe_lock:
+            _probe_cache[key] = (now, (status, detail))
+    return Check(component, backend, status, detail)
+
+
+def overview(store: NoteStore, settings: Settings, backends: dict[str, str], limit: int = 8,
+             probes: dict[str, Probe] | None = None) -> Overview:
     total, unreviewed = store.unreviewed(limit)
+    probes = probes or {}
     checks = [engine_check(settings)]
     for component, backend in backends.items():
         if component == "transcription":
             checks.append(transcription_check(settings, backend))
+        elif component in probes:
+            checks.append(probe_check(component, backend, probes[component], aws=component != "search"
+                                      or settings.opensearch_auth == "sigv4"))
         elif component != "extraction" and backend not in ("—", ""):
             checks.append(Check(component, backend, "ok"))
     return Overview(counts=store.counts(), recent=store.recent(limit),
