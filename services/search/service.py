@@ -17,7 +17,7 @@ from typing import Any
 from services.domain import utcnow
 from services.search import EntityClause, Plan, SearchBackend, SearchHit, SearchQuery, SearchResults, TextClause
 from services.search.concepts import Vocabulary, is_code, vocabulary
-from services.search.source import StoreDocs
+from services.search.source import DocSource
 from services.store.sqlite import ThreadConnections
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def hit_record(hit: SearchHit) -> dict[str, Any]:
 
 
 class SearchService:
-    def __init__(self, backend: SearchBackend, docs: StoreDocs, saved: SavedSearches,
+    def __init__(self, backend: SearchBackend, docs: DocSource, saved: SavedSearches,
                  vocab: Callable[[], Vocabulary] = vocabulary) -> None:
         self.backend = backend
         self.docs = docs

@@ -1,17 +1,39 @@
-"""Search documents read from the SQLite store in bulk: each note's text and fields, the entities in force (latest
-review, else latest extraction), the engine and prompt version of the latest extraction, and whether a clinician
-reviewed it. Read with plain SQL so a rebuild of 100,000 notes needs no per-note round trips."""
+"""Where search documents come from: each note's text and fields, the entities in force (latest review, else latest
+extraction), the engine and prompt version of the latest extraction, and whether a clinician reviewed it.
+
+``StoreDocs`` reads the SQLite store's file in bulk with plain SQL, so a rebuild of 100,000 notes needs no per-note
+round trips. ``RecordDocs`` asks any NoteStore (DynamoDB too) through its protocol only. SearchService takes either
+(``DocSource``)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from services.domain import Entity, Note
 from services.search import SearchDoc, SearchEntity
+from services.store import NoteStore
 from services.store.sqlite import ThreadConnections
+
+
+class DocSource(Protocol):
+    """What SearchService reads documents through: a few notes after a change, every note for a rebuild."""
+
+    def get(self, note_ids: list[str]) -> list[SearchDoc]:
+        """The documents of these notes that have text (others are left out)."""
+        ...
+
+    def all(self, batch: int = 2000) -> Iterator[SearchDoc]:
+        """Every note with text, in note id order, streamed."""
+        ...
+
+    def count(self) -> int:
+        """How many notes have text (what a rebuild indexes)."""
+        ...
 
 _SQL = """
 SELECT n.id, n.filename, n.text, n.visit_date, n.age, n.sex, n.department,
@@ -78,3 +100,66 @@ class StoreDocs:
 
     def count(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM notes WHERE text IS NOT NULL").fetchone()[0])
+
+
+def _search_entity(e: Entity) -> SearchEntity:
+    return SearchEntity(
+        category=e.category.value, text=e.text, normalized=e.normalized, code=e.code, negated=e.negated,
+        uncertain=e.uncertain, historical=e.historical, family=e.family, section=e.section, begin=e.begin, end=e.end,
+    )
+
+
+class RecordDocs:
+    """Documents from any NoteStore, through the protocol alone: ``scan_notes`` pages, then each note's extractions
+    and reviews (two reads per note; ``workers`` > 1 overlaps them for a remote store such as DynamoDB)."""
+
+    def __init__(self, store: NoteStore, workers: int = 1) -> None:
+        self.store = store
+        self.workers = max(1, workers)
+
+    def _doc(self, note: Note) -> SearchDoc | None:
+        if note.text is None:  # failed on arrival: nothing to search
+            return None
+        extractions = self.store.extractions(note.id)
+        reviews = self.store.reviews(note.id)
+        latest = max(extractions, key=lambda x: x.version) if extractions else None
+        review = max(reviews, key=lambda r: r.version) if reviews else None
+        entities = review.entities if review is not None else (latest.entities if latest is not None else [])
+        f = note.fields
+        return SearchDoc(
+            note_id=note.id, filename=note.filename, text=note.text, visit_date=f.visit_date,
+            department=f.department, age=f.age, sex=f.sex, engine=latest.engine if latest else None,
+            prompt_version=latest.prompt_version if latest else None,
+            review_status="reviewed" if review is not None else ("machine" if latest is not None else "none"),
+            entities=[_search_entity(e) for e in entities],
+        )
+
+    def _docs(self, notes: list[Note]) -> Iterator[SearchDoc]:
+        if self.workers == 1 or len(notes) < 2:
+            found: Iterable[SearchDoc | None] = map(self._doc, notes)
+        else:
+            with ThreadPoolExecutor(self.workers) as pool:
+                found = list(pool.map(self._doc, notes))
+        yield from (d for d in found if d is not None)
+
+    def get(self, note_ids: list[str]) -> list[SearchDoc]:
+        notes = [n for n in (self.store.get_note(i) for i in note_ids) if n is not None]
+        return list(self._docs(notes))
+
+    def all(self, batch: int = 2000) -> Iterator[SearchDoc]:
+        after = ""
+        while True:
+            page = self.store.scan_notes(after=after, limit=batch, with_text=True)
+            if not page:
+                return
+            after = page[-1].id
+            yield from self._docs(page)
+
+    def count(self) -> int:
+        # The protocol has no count of notes with text (a note failed on arrival has none), so the notes are read
+        # page by page; reindex never calls this.
+        n, after = 0, ""
+        while page := self.store.scan_notes(after=after, limit=2000, with_text=True):
+            n += sum(1 for note in page if note.text is not None)
+            after = page[-1].id
+        return n
