@@ -60,10 +60,21 @@ def render_template(alias: str, user_rules: list[str] | None = None, synonyms: l
     return body
 
 
+# The whitespace migration 004 strips from a mention without a normalized form (analytics' counting rule).
+_NO_SPACE = str.maketrans("", "", " \t\n\r\u00a0\u3000")
+
+
+def analytics_term(e: SearchEntity) -> str:
+    """The term analytics counts: the normalized form, else the text without whitespace, case kept (as SQLite's
+    note_terms has it; ``term`` is the search form, lower-cased with its spaces)."""
+    return e.normalized if e.normalized else e.text.translate(_NO_SPACE)
+
+
 def _entity(e: SearchEntity) -> dict[str, Any]:
-    return {"category": e.category, "text": e.text, "term": e.term, "code": (e.code or "").upper() or None,
-            "assertion": e.assertion, "negated": e.negated, "uncertain": e.uncertain, "historical": e.historical,
-            "family": e.family, "section": e.section, "begin": e.begin, "end": e.end}
+    return {"category": e.category, "text": e.text, "term": e.term, "analytics_term": analytics_term(e),
+            "code": (e.code or "").upper() or None, "assertion": e.assertion, "negated": e.negated,
+            "uncertain": e.uncertain, "historical": e.historical, "family": e.family, "section": e.section,
+            "begin": e.begin, "end": e.end}
 
 
 def document(doc: SearchDoc) -> dict[str, Any]:
@@ -341,7 +352,7 @@ class OpenSearchBackend:
         self.client.indices.refresh(index=self.alias)
 
 
-def connect(auth: str = "basic", url: str | None = None) -> Any:
+def connect(auth: str = "basic", url: str | None = None, timeout: float = 30, max_retries: int = 3) -> Any:
     """An OpenSearch client for ``OPENSEARCH_URL``: basic auth from the URL's user:password, or SigV4 signed with
     the standard AWS credential chain."""
     from opensearchpy import OpenSearch, RequestsHttpConnection
@@ -350,8 +361,8 @@ def connect(auth: str = "basic", url: str | None = None) -> Any:
     if not url:
         raise ValueError("NOTELENS_SEARCH_BACKEND=opensearch needs OPENSEARCH_URL (https://user:password@host:443)")
     parsed = urlparse(url)
-    kwargs: dict[str, Any] = {"hosts": [url], "http_compress": True, "retry_on_timeout": True, "max_retries": 3,
-                              "timeout": 30}
+    kwargs: dict[str, Any] = {"hosts": [url], "http_compress": True, "retry_on_timeout": max_retries > 0,
+                              "max_retries": max_retries, "timeout": timeout}
     if auth == "sigv4":
         import boto3
         from opensearchpy import AWSV4SignerAuth
@@ -368,3 +379,29 @@ def connect(auth: str = "basic", url: str | None = None) -> Any:
                       use_ssl=True, verify_certs=True)
         kwargs["hosts"] = [{"host": parsed.hostname, "port": parsed.port or 443, "scheme": "https"}]
     return OpenSearch(**kwargs)
+
+
+def check(alias: str = "notelens-notes", auth: str = "basic", url: str | None = None,
+          timeout: float = 2.0) -> tuple[str, str]:
+    """Whether the cluster answers and the alias exists, for the Home page: ("ok" | "unreachable" | "missing",
+    detail). One ``_count`` on the alias with its own client (no retries, ``timeout`` seconds), so a dead cluster
+    costs the page at most that long. The detail names the host, never the URL (it may hold a password)."""
+    from opensearchpy.exceptions import NotFoundError, TransportError
+
+    try:
+        client = connect(auth, url, timeout=timeout, max_retries=0)
+    except ValueError as exc:  # no URL, or SigV4 without credentials or region
+        return "unreachable", str(exc)
+    host = urlparse(url or os.environ.get("OPENSEARCH_URL", "")).hostname or "?"
+    try:
+        count = int(client.count(index=alias)["count"])
+    except NotFoundError:
+        return "missing", f"{host}: no index or alias {alias} (python -m services reindex builds it)"
+    except TransportError as exc:
+        # ConnectionError and ConnectionTimeout carry status "N/A"; an HTTP error its code (401/403: credentials).
+        return "unreachable", f"{host}: {type(exc).__name__} {exc.status_code}"
+    except Exception as exc:  # noqa: BLE001 - the page reports it, whatever it is
+        return "unreachable", f"{host}: {type(exc).__name__}"
+    finally:
+        client.close()
+    return "ok", f"{host}: {alias}, {count:,} notes"
