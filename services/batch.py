@@ -122,10 +122,10 @@ def _init_worker(engine_name: str, settings_json: str | None) -> None:
         _service.audio = build_recordings(_service, store, settings)
 
 
-def _write_out(out: Path, rel: str, note_id: str | None, text: str, result: ExtractionResult,
-               segments: list[dict[str, Any]] | None = None) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
+def out_payload(rel: str, note_id: str | None, text: str, result: ExtractionResult,
+                segments: list[dict[str, Any]] | None = None) -> bytes:
+    """The bytes of one ``.out`` file: the same for the local batch and the distributed one (services/distributed)."""
+    payload: dict[str, Any] = {
         "file": rel,
         "note_id": note_id,
         "text": text,
@@ -137,8 +137,14 @@ def _write_out(out: Path, rel: str, note_id: str | None, text: str, result: Extr
     }
     if segments is not None:  # a recording: its transcript is the text; timed segments with speakers
         payload["segments"] = segments
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _write_out(out: Path, rel: str, note_id: str | None, text: str, result: ExtractionResult,
+               segments: list[dict[str, Any]] | None = None) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    tmp.write_bytes(out_payload(rel, note_id, text, result, segments))
     os.replace(tmp, out)  # a crash never leaves a half-written .out that a re-run would skip
 
 

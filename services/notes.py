@@ -105,7 +105,7 @@ class NoteService:
         self.blobs.put(data)
         if existing is not None:
             self.store.link_source(raw, existing.id, filename, len(data), stored=True)
-            return self.retry(existing.id)
+            return self.retry(existing.id, process=process)
         try:
             check_name(filename)
             decoded = decode_bytes(data)
@@ -150,10 +150,11 @@ class NoteService:
             raise KeyError(note_id)
         return note
 
-    def _process(self, note_id: str) -> IngestOutcome:
+    def _process(self, note_id: str, claimed: bool = False) -> IngestOutcome:
         note = self._get(note_id)
         assert note.text is not None
-        self.store.set_status(note_id, NoteStatus.PROCESSING)
+        if not claimed:  # a claim (store.claim) already set processing and counted the attempt
+            self.store.set_status(note_id, NoteStatus.PROCESSING)
         started = time.perf_counter()
         try:
             result = self.extractor.extract(note.text)
@@ -170,17 +171,20 @@ class NoteService:
         self._changed(note_id)
         return IngestOutcome(self._get(note_id), extraction=extraction)
 
-    def process(self, note_id: str) -> IngestOutcome:
-        """Run the configured engine again; earlier extractions are kept as versions."""
-        return self._process(note_id)
+    def process(self, note_id: str, claimed: bool = False) -> IngestOutcome:
+        """Run the configured engine again; earlier extractions are kept as versions. ``claimed``: the caller took
+        the note with ``store.claim`` (queue workers), so the attempt is not counted twice."""
+        return self._process(note_id, claimed)
 
-    def retry(self, note_id: str, encoding: str | None = None) -> IngestOutcome:
-        """Retry a failed note from its stored original, optionally with a chosen encoding."""
+    def retry(self, note_id: str, encoding: str | None = None, process: bool = True,
+              claimed: bool = False) -> IngestOutcome:
+        """Retry a failed note from its stored original, optionally with a chosen encoding. ``process=False`` only
+        decodes (or transcribes) again: a queue worker extracts after it has claimed the note."""
         note = self._get(note_id)
         if note.text is not None and encoding is None:
-            return self._process(note_id)
+            return self._process(note_id, claimed) if process else IngestOutcome(note)
         if self.audio is not None and self.audio.handles(note.filename):
-            return self.audio.retry(note_id)
+            return self.audio.retry(note_id, process=process)
         data = self.blobs.get(note.raw_sha256)
         if data is None:
             err = NoteLensError(ErrorCode.ORIGINAL_MISSING, "The original file was not stored (too large?); upload it again.")
@@ -195,7 +199,7 @@ class NoteService:
         if twin is not None and twin.id != note_id:
             return IngestOutcome(twin, duplicate=True)
         self._set_text(note_id, decoded)
-        return self._process(note_id)
+        return self._process(note_id, claimed) if process else IngestOutcome(self._get(note_id))
 
     def ingest_path(self, path: Path, source: str = "upload", process: bool = True) -> IngestOutcome:
         return self.ingest(path.name, path.read_bytes(), source=source, process=process)
