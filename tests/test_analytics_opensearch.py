@@ -41,6 +41,7 @@ from services.analytics.opensearch import (
 )
 from services.search import SearchEntity
 from services.search.opensearch_backend import analytics_term, check
+from services.wiring import App
 from tests.loopback import LoopbackServer
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "analytics"
@@ -413,3 +414,30 @@ def test_check_unreachable_refused_forbidden_and_slow_within_two_seconds(monkeyp
     monkeypatch.delenv("OPENSEARCH_URL", raising=False)
     status, detail = check("nl")
     assert status == "unreachable" and "OPENSEARCH_URL" in detail
+
+
+# -- what the bodies mean, against SQLite, on an in-memory evaluator of the DSL ------------------------------
+
+
+def test_every_method_answers_as_sqlite_does_on_the_fake(app: App) -> None:
+    """The live suite's questions, answered by tests/fake_opensearch.py over the documents reindex would send: the
+    filters, nesting and reverse_nested of each body mean what SQLite's SQL means. No proof of a cluster's behaviour
+    (the live suite is), but a body that asks the wrong question fails here."""
+    from services.analytics.sqlite import SQLiteAnalytics
+    from services.search.opensearch_backend import document
+    from services.search.source import RecordDocs
+    from tests.fake_opensearch import FakeOpenSearch
+    from tests.test_analytics_opensearch_live import WIDE, assert_same, fill
+
+    fill(app)
+    docs = [document(d) for d in RecordDocs(app.store).all()]
+    assert len(docs) == 121
+    sqlite = SQLiteAnalytics(app.store)
+    fake = FakeOpenSearch(docs, index="nl")
+    assert sqlite.note_count(Filter(), WIDE) > 100 and len(sqlite.term_counts(Filter(), WIDE)) >= 5
+    assert assert_same(sqlite, OpenSearchAnalytics(fake, alias="nl")) > 1000
+    # Unlimited lists paged by partition give the same lists.
+    small = OpenSearchAnalytics(fake, alias="nl", terms_page=2)
+    before = len(fake.bodies)
+    assert small.term_counts(Filter(), WIDE) == sqlite.term_counts(Filter(), WIDE)
+    assert len(fake.bodies) - before > 2
