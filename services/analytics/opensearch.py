@@ -317,6 +317,7 @@ class OpenSearchAnalytics:
         self.client = client
         self.alias = alias
         self.terms_page = terms_page
+        self._told_missing = False
 
     @classmethod
     def from_settings(cls, settings: Any) -> OpenSearchAnalytics:
@@ -331,7 +332,9 @@ class OpenSearchAnalytics:
             response: dict[str, Any] = self.client.search(index=self.alias, body=body)
         except NotFoundError:
             # No index yet (nothing indexed, or reindex never ran): nothing to count, as an empty store.
-            log.info("analytics: OpenSearch alias %s does not exist yet; counting nothing", self.alias)
+            if not self._told_missing:
+                log.info("analytics: OpenSearch alias %s does not exist yet; counting nothing", self.alias)
+                self._told_missing = True
             return _EMPTY
         return response
 
