@@ -110,16 +110,15 @@ def _init_worker(engine_name: str, settings_json: str | None) -> None:
     _engine = get_extractor(engine_name)
     _service = None
     if settings_json is not None:
-        from services.store.sqlite import LocalBlobStore, SQLiteStore
-        from services.wiring import build_recordings, build_search
+        from services.wiring import build_backends, build_recordings, build_search
 
         settings = Settings.model_validate_json(settings_json)
-        store = SQLiteStore(settings.db_path)
+        stores = build_backends(settings)  # its own connection / clients, in the backend the settings name
         # Each worker keeps the search index in step with what it stores.
-        _service = NoteService(store, LocalBlobStore(settings.originals_dir), _engine,
-                               settings.max_note_bytes, on_change=build_search(settings).update)
+        _service = NoteService(stores.store, stores.blobs, _engine, settings.max_note_bytes,
+                               on_change=build_search(settings, stores).update)
         # Recordings are transcribed in the worker (its own Whisper model, loaded on its first recording).
-        _service.audio = build_recordings(_service, store, settings)
+        _service.audio = build_recordings(_service, stores.transcripts, settings)
 
 
 def out_payload(rel: str, note_id: str | None, text: str, result: ExtractionResult,

@@ -159,6 +159,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "comp_search": ("검색", "Search"),
     "comp_transcription": ("음성 인식", "Transcription"),
     "comp_analytics": ("통계", "Analytics"),
+    "comp_originals": ("원본 파일", "Originals"),
+    "comp_queue": ("배치 대기열", "Batch queue"),
     "check_ok": ("사용 가능", "ready"),
     "check_configured": ("설정됨(호출 전 확인)", "configured (not called yet)"),
     "check_missing": ("설정 없음", "not configured"),

@@ -124,6 +124,19 @@ def probe_check(component: str, backend: str, probe: Probe, aws: bool = True) ->
     return Check(component, backend, status, detail)
 
 
+def queue_check(queue_url: str, timeout: float = 2.0) -> tuple[str, str]:
+    """Whether the batch queue answers (GetQueueAttributes), with its visible and in-flight message counts."""
+    import boto3
+    from botocore.config import Config
+
+    sqs = boto3.client("sqs", config=Config(connect_timeout=timeout, read_timeout=timeout,
+                                            retries={"max_attempts": 1}))
+    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return "ok", (f"{attrs.get('ApproximateNumberOfMessages', '?')} waiting, "
+                  f"{attrs.get('ApproximateNumberOfMessagesNotVisible', '?')} in progress")
+
+
 def overview(store: NoteStore, settings: Settings, backends: dict[str, str], limit: int = 8,
              probes: dict[str, Probe] | None = None) -> Overview:
     total, unreviewed = store.unreviewed(limit)

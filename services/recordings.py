@@ -20,7 +20,7 @@ from services.notes import IngestOutcome, NoteService, sha256
 from services.store import NoteExists
 from services.transcription import ProgressFn, Segment, Transcriber, Transcript, join_segments
 from services.transcription.audio import check_audio, is_audio_name, mime_for
-from services.transcription.store import SQLiteTranscripts, TranscriptVersion
+from services.transcription.store import TranscriptStore, TranscriptVersion
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _text_key(data: bytes, text: str) -> str:
 
 
 class RecordingService:
-    def __init__(self, notes: NoteService, transcripts: SQLiteTranscripts, transcriber: Callable[[], Transcriber],
+    def __init__(self, notes: NoteService, transcripts: TranscriptStore, transcriber: Callable[[], Transcriber],
                  max_audio_bytes: int, max_audio_seconds: float) -> None:
         self.notes = notes
         self.transcripts = transcripts

@@ -8,48 +8,121 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 
 from services.analytics import AnalyticsService
-from services.analytics.sqlite import SQLiteAnalytics
+from services.analytics.model import AnalyticsBackend
 from services.config import Settings, load_settings
 from services.extraction import LazyExtractor, get_extractor
 from services.extraction.llm.base import LLMEngine
 from services.extraction.llm.prompts import Prompt
 from services.hospitals import HospitalService
 from services.notes import NoteService
-from services.overview import Overview, overview
+from services.overview import Overview, Probe, overview, queue_check
 from services.promptlab import EngineFactory, PromptLab
 from services.recordings import RecordingService
 from services.search import SearchBackend
-from services.search.service import SavedSearches, SearchService
-from services.search.source import StoreDocs
+from services.search.service import SavedSearches, SavedSearchStore, SearchService
+from services.search.source import DocSource, RecordDocs, StoreDocs
 from services.search.sqlite_backend import SQLiteSearch
+from services.store import BlobStore, NoteStore
 from services.store.sqlite import LocalBlobStore, SQLiteStore
 from services.transcription import Transcriber
-from services.transcription.store import SQLiteTranscripts
+from services.transcription.store import SQLiteTranscripts, TranscriptStore
+
+
+@dataclass
+class Backends:
+    """Where records, originals, transcripts and saved searches live, as NOTELENS_BACKEND picks them, with what Home
+    shows of each (a name, and for a cloud backend one short reachability call)."""
+
+    kind: str  # local | aws
+    store: NoteStore
+    blobs: BlobStore
+    transcripts: TranscriptStore
+    saved: SavedSearchStore
+    docs: DocSource  # what the search index is built from
+    names: dict[str, str]
+    probes: dict[str, Probe]
+
+
+def build_backends(settings: Settings, kind: str | None = None) -> Backends:
+    """The record, blob, transcript and saved-search stores of ``kind`` (default: the settings' backend)."""
+    kind = kind or settings.backend
+    if kind == "aws":
+        from services.search.dynamodb_saved import DynamoDBSavedSearches
+        from services.store.dynamodb import DynamoDBStore
+        from services.store.s3 import S3BlobStore
+        from services.transcription.dynamodb import DynamoDBTranscripts
+
+        if not settings.s3_bucket:
+            raise ValueError("NOTELENS_BACKEND=aws needs NOTELENS_S3_BUCKET (originals and large note texts go there)")
+        blobs = S3BlobStore(settings.s3_bucket, settings.s3_prefix, settings.s3_kms_key_id)
+        dynamo = DynamoDBStore(settings.dynamodb_table, blobs)
+        return Backends(
+            "aws", dynamo, blobs, DynamoDBTranscripts(dynamo), DynamoDBSavedSearches(dynamo),
+            RecordDocs(dynamo, workers=8),  # a rebuild overlaps the per-note reads of a remote store
+            {"storage": f"dynamodb ({settings.dynamodb_table})",
+             "originals": f"s3 (s3://{settings.s3_bucket}/{settings.s3_prefix})"},
+            {"storage": dynamo.check, "originals": blobs.check},
+        )
+    store = SQLiteStore(settings.db_path)
+    return Backends("local", store, LocalBlobStore(settings.originals_dir), SQLiteTranscripts(store),
+                    SavedSearches(settings.db_path), StoreDocs(settings.db_path),
+                    {"storage": f"sqlite ({settings.db_path})", "originals": f"folder ({settings.originals_dir})"}, {})
 
 
 @dataclass
 class App:
     settings: Settings
     notes: NoteService
-    store: SQLiteStore
+    store: NoteStore
     search: SearchService
+    stores: Backends
 
     def backends(self) -> dict[str, str]:
-        return {
+        names = {
             "extraction": self.settings.extraction_engine,
-            "storage": f"sqlite ({self.settings.db_path})",
+            **self.stores.names,
             "search": self.search.name,
+            "analytics": "opensearch" if self._opensearch else "sqlite",
             "transcription": self.transcriber.describe(),
         }
+        if self.settings.queue_url:
+            names["queue"] = f"sqs ({self.settings.queue_url.rsplit('/', 1)[-1]})"
+        return names
+
+    def probes(self) -> dict[str, Probe]:
+        """One short call per cloud backend, for Home."""
+        probes = dict(self.stores.probes)
+        if self._opensearch:
+            from services.search.opensearch_backend import check
+
+            probes["search"] = lambda: check(self.settings.opensearch_index, self.settings.opensearch_auth)
+        if self.settings.queue_url:
+            probes["queue"] = lambda: queue_check(self.settings.queue_url)
+        return probes
+
+    @property
+    def _opensearch(self) -> bool:
+        return self.settings.backend == "aws" or self.settings.search_backend == "opensearch"
 
     @cached_property
     def analytics(self) -> AnalyticsService:
-        # Rankings and trends run as SQL in the same SQLite file (issue 9); another store brings its own backend.
-        return AnalyticsService(SQLiteAnalytics(self.store))
+        # Rankings and trends run where the entity rows are indexed: SQL in the SQLite file (issue 9), or OpenSearch
+        # aggregations when the records are on AWS (issue 13).
+        backend: AnalyticsBackend
+        if self.settings.backend == "aws":
+            from services.analytics.opensearch import OpenSearchAnalytics
+
+            backend = OpenSearchAnalytics.from_settings(self.settings)
+        else:
+            from services.analytics.sqlite import SQLiteAnalytics
+
+            assert isinstance(self.store, SQLiteStore)
+            backend = SQLiteAnalytics(self.store)
+        return AnalyticsService(backend)
 
     def overview(self) -> Overview:
         """What Home shows: counts, recent notes, what needs attention, which backends can be used."""
-        return overview(self.store, self.settings, self.backends())
+        return overview(self.store, self.settings, self.backends(), probes=self.probes())
 
     @cached_property
     def transcriber(self) -> Transcriber:
@@ -58,7 +131,7 @@ class App:
 
     @cached_property
     def recordings(self) -> RecordingService:
-        return build_recordings(self.notes, self.store, self.settings, lambda: self.transcriber)
+        return build_recordings(self.notes, self.stores.transcripts, self.settings, lambda: self.transcriber)
 
     @cached_property
     def promptlab(self) -> PromptLab:
@@ -106,10 +179,10 @@ def build_transcriber(settings: Settings) -> Transcriber:
                               word_timestamps=settings.whisper_word_timestamps)
 
 
-def build_recordings(notes: NoteService, store: SQLiteStore, settings: Settings,
+def build_recordings(notes: NoteService, transcripts: TranscriptStore, settings: Settings,
                      transcriber: Callable[[], Transcriber] | None = None) -> RecordingService:
     """Recordings for a note service (the app's, or a batch worker's): transcribed, then extracted."""
-    return RecordingService(notes, SQLiteTranscripts(store), transcriber or cache(lambda: build_transcriber(settings)),
+    return RecordingService(notes, transcripts, transcriber or cache(lambda: build_transcriber(settings)),
                             settings.max_audio_bytes, settings.max_audio_seconds)
 
 
@@ -118,28 +191,30 @@ def build_hospitals(settings: Settings, notes: NoteService | None = None) -> Hos
     return HospitalService(settings.data_dir / "hospitals.sqlite3", notes, settings.data_dir / "hospital_rules")
 
 
-def build_search(settings: Settings) -> SearchService:
-    """The search backend the settings name. Documents and saved searches always come from the store."""
+def build_search(settings: Settings, stores: Backends | None = None) -> SearchService:
+    """The search backend the settings name (OpenSearch whenever the records are on AWS). Documents and saved
+    searches come from the record store."""
+    stores = stores or build_backends(settings)
     backend: SearchBackend
-    if settings.search_backend == "opensearch":
+    if settings.backend == "aws" or settings.search_backend == "opensearch":
         from services.search.opensearch_backend import OpenSearchBackend
 
         backend = OpenSearchBackend.from_settings(settings)
     else:
         backend = SQLiteSearch(settings.db_path)
-    return SearchService(backend, StoreDocs(settings.db_path), SavedSearches(settings.db_path))
+    return SearchService(backend, stores.docs, stores.saved)
 
 
 def build_app(settings: Settings | None = None, seed: bool | None = None) -> App:
     settings = settings or load_settings()
     logging.getLogger("services").setLevel(settings.log_level.upper())
-    store = SQLiteStore(settings.db_path)
-    blobs = LocalBlobStore(settings.originals_dir)
+    stores = build_backends(settings)
+    store = stores.store
     extractor = LazyExtractor(settings.extraction_engine)  # loaded by the first note to extract, not by every page
     extractor.attach_cache(store)  # LLM engines keep their results in the store: no second call for a note
-    search = build_search(settings)
-    notes = NoteService(store, blobs, extractor, settings.max_note_bytes, on_change=search.update)
-    app = App(settings=settings, notes=notes, store=store, search=search)
+    search = build_search(settings, stores)
+    notes = NoteService(store, stores.blobs, extractor, settings.max_note_bytes, on_change=search.update)
+    app = App(settings=settings, notes=notes, store=store, search=search, stores=stores)
     notes.audio = app.recordings  # audio uploads are transcribed, then extracted like any note
     if (settings.seed_samples if seed is None else seed) and store.counts()["notes"] == 0 and settings.sample_dir.is_dir():
         notes.seed(settings.sample_dir)
