@@ -46,6 +46,21 @@ def _is_noun_word(word: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
+def _word_head(word: str) -> tuple[str, Category, bool] | None:
+    """(stem, category, bare free head) of a running-text word that ends in a category head, else None. One
+    cached lookup per word: most words of a note recur across notes and name nothing."""
+    stem = wordform.strip_josa(word)
+    if stem in wordform.stopwords():
+        return None
+    head = wordform.head_of(stem, runtime_only=True)
+    if head is not None:
+        return stem, head.category, False
+    if stem in wordform.FREE_HEADS:
+        return stem, wordform.FREE_HEADS[stem], True
+    return None
+
+
+@lru_cache(maxsize=65536)
 def _english_suffix(word: str) -> Category | None:
     return next((c for suf, c in _EN_SUFFIX if word.endswith(suf) and len(word) - len(suf) >= 3), None)
 
@@ -127,17 +142,10 @@ class CompoundFinder:
         words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
         out: list[Match] = []
         for i, (begin, _, word) in enumerate(words):
-            stem = wordform.strip_josa(word)
-            if stem in wordform.stopwords():
+            found = _word_head(word)
+            if found is None:
                 continue
-            head = wordform.head_of(stem, runtime_only=True)
-            bare = head is None and stem in wordform.FREE_HEADS
-            if bare:
-                category = wordform.FREE_HEADS[stem]
-            elif head is not None:
-                category = head.category
-            else:
-                continue
+            stem, category, bare = found
             start = begin
             j = i - 1
             while j >= 0 and i - j <= _MAX_LEFT:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -58,8 +59,10 @@ class Term:
     case_sensitive: bool
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
+    """A term found at [begin, end). A named tuple: notes make hundreds, and it builds ~4× faster than a
+    frozen dataclass."""
+
     begin: int
     end: int
     term: Term
@@ -147,12 +150,21 @@ class Lexicon:
         """
         lowered = ascii_lower(text)
         candidates: list[Match] = []
+        size = len(text)
+        boundary_ok = self._boundary_ok
         for last, (length, terms) in self._automaton.iter(lowered):
             begin, end = last - length + 1, last + 1
+            # Fast path for the usual hit, same answer as _boundary_ok: a Korean term of 2+ syllables with no
+            # Hangul on either side (every term of one key is Korean then, and none is case-sensitive).
+            term = terms[0]
+            if (length >= 2 and not term.ascii and (begin == 0 or not _is_hangul(text[begin - 1]))
+                    and (end == size or not _is_hangul(text[end]))):
+                candidates.append(Match(begin, end, term))
+                continue
             for term in terms:
                 if term.case_sensitive and text[begin:end] != term.surface:
                     continue
-                if self._boundary_ok(text, begin, end, term):
+                if boundary_ok(text, begin, end, term):
                     candidates.append(Match(begin, end, term))
                     break
         return leftmost_longest(candidates)

@@ -8,14 +8,58 @@ more often a noun than a name.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+
+import ahocorasick
 
 from services.extraction.local.resources import rows
 
 PhiSpan = tuple[int, int, str]
 Recognizer = Callable[[str], Iterable[PhiSpan]]
+
+
+def _matches_at(pattern: re.Pattern[str], text: str, starts: Iterable[int], begin: int = 0,
+                end: int | None = None) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text, begin, end)``, trying the pattern only at ``starts`` (ascending). Patterns that
+    open with a lookbehind get no fast first-character scan from ``re`` and try every position; ``starts`` must
+    hold every possible match start (more is harmless) and ``pattern`` must never match empty, so the matches
+    are exactly finditer's."""
+    end = len(text) if end is None else end
+    pos = begin
+    for p in starts:
+        if p >= pos:
+            m = pattern.match(text, p, end)
+            if m is not None:
+                yield m
+                pos = m.end()
+
+
+def _finditer_at(pattern: re.Pattern[str], starts: re.Pattern[str], text: str, begin: int = 0,
+                 end: int | None = None) -> Iterator[re.Match[str]]:
+    """_matches_at where ``starts`` finds the characters a match can begin with."""
+    return _matches_at(pattern, text, (s.start() for s in starts.finditer(text, begin, end or len(text))), begin, end)
+
+
+def _is_syllable(ch: str) -> bool:
+    return "가" <= ch <= "힣"
+
+
+def _word_start(text: str, pos: int) -> int:
+    """Where the Hangul word around ``pos`` begins."""
+    while pos > 0 and _is_syllable(text[pos - 1]):
+        pos -= 1
+    return pos
+
+
+def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for w in words:
+        automaton.add_word(w, len(w))
+    automaton.make_automaton()
+    return automaton
 
 SURNAMES = (
     "남궁 황보 제갈 선우 독고 사공 서문 김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 류 유 전 홍 고 문 양 손 배"
@@ -43,6 +87,7 @@ _LABELLED_NAME = re.compile(
 # was the slowest PHI step.
 _HONORIFIC = re.compile(r"님|씨|환자|선생님|교수님|보호자|간호사|원장님|과장님")
 _DEMOGRAPHIC = re.compile(r"(?:만\s*)?\d{1,3}\s*세|\(\s*(?:[MF]\s*/|\d{1,3}\s*/\s*[MF]|[남여])")
+_DEMOGRAPHIC_STARTS = re.compile(r"[만\d(]")
 _NAME_FULL = re.compile(_HANGUL_NAME)
 
 
@@ -78,13 +123,15 @@ _SEX = re.compile(
     r"|(?<=세\s)(?:남성|여성|남자|여자)|(?<=세 )(?:남|여)(?=\s|/|,|\))|(?<![가-힣])(?:남|여)(?=\s*/\s*\d{1,3}\s*세)"
     r"|(?<![A-Za-z])(?:male|female)(?![A-Za-z])"
 )
-_RRN = re.compile(r"(?<!\d)\d{6}\s?-\s?[1-8][\d*]{6}(?!\d)")
+# Lookbehinds after the first character (same matches): re then scans for that character instead of trying
+# every position.
+_RRN = re.compile(r"\d(?<!\d\d)\d{5}\s?-\s?[1-8][\d*]{6}(?!\d)")
 _PHONE = re.compile(r"(?<![\d-])(?:\+82[-\s]?)?(?:0\d{1,2})[-.)\s]\s?\d{3,4}[-.\s]\d{4}(?!\d)|(?<!\d)01[016789]\d{7,8}(?!\d)")
 _CHART = re.compile(
     r"(?:등록번호|환자번호|차트번호|챠트번호|병록번호|진료번호|수검번호|검진번호|접수번호|MRN|Chart\s*No\.?|Patient\s*ID|환자\s*ID|ID)"
     r"\s*[:：#]?\s*(?P<id>[A-Za-z]{0,3}-?\d[\dA-Za-z-]{3,})"
 )
-_HASH_ID = re.compile(r"(?<![\w#&])#\s?(?P<id>[A-Z]{0,3}\d{5,12})(?!\d)")
+_HASH_ID = re.compile(r"#(?<![\w#&]#)\s?(?P<id>[A-Z]{0,3}\d{5,12})(?!\d)")
 _INSURANCE_ID = re.compile(r"(?:보험증\s*번호|건강보험증\s*번호|증번호|보험\s*번호|가입자\s*번호|Insurance\s*(?:No\.?|ID))\s*[:：#]?\s*(?P<id>[A-Za-z0-9-]{5,20})")
 _LICENSE = re.compile(r"(?:면허\s*번호|면허번호|의사\s*면허|약사\s*면허|License\s*No\.?)\s*[:：#]?\s*(?:제\s*)?(?P<id>[A-Za-z0-9-]{3,12})\s*호?")
 _EXTENSION = re.compile(r"(?:내선|교환|ext\.?|Ext\.?)\s*[:：]?\s*(?P<ext>\d{3,5})(?!\d)")
@@ -113,12 +160,13 @@ _LATIN_ADDRESS = re.compile(
     r"(?:-(?:ro|gil|daero)|\s(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way))\b\.?"
     r"(?:,?\s*(?:[A-Z][a-z]+-(?:gu|si|gun|dong|do)|Seoul|Busan|Incheon|Daegu|Daejeon|Gwangju|Ulsan|[A-Z][a-z]+))*"
 )
+_ADDRESS_STARTS = re.compile(_PROVINCES)
 _LABELLED_ADDRESS = re.compile(r"(?:주소|거주지|Address)\s*[:：]\s*(?P<addr>[^\n]{4,80})")
 
 
 def _names_before_demographics(text: str) -> Iterable[PhiSpan]:
     """A Korean name right before an age or sex ("이준호 59세 남", "서민재 (M/71)")."""
-    for m in _DEMOGRAPHIC.finditer(text):
+    for m in _finditer_at(_DEMOGRAPHIC, _DEMOGRAPHIC_STARTS, text):
         end = m.start()
         # "정태식 / 71세", "서민재 (M/71)": separators between the name and the age or sex.
         while end > 0 and text[end - 1] in "( /,":
@@ -130,7 +178,7 @@ def _names_before_demographics(text: str) -> Iterable[PhiSpan]:
 
 # A Latin-script name in running text, known by what follows it: an age, sex or phone ("John Smith, 45",
 # "Mary Jones (F/62)", "John Smith, 010-…"). Capitalised clinical phrases ("Chest Pain, 3 days") are not names.
-_LATIN_IN_TEXT = re.compile(r"(?<![A-Za-z.])(?P<name>[A-Z][a-z]+(?: [A-Z][a-z]+){1,2})(?=\s*[,(]\s*(?:\d|[MF](?![a-z])|Male|Female|age))")
+_LATIN_IN_TEXT = re.compile(r"(?P<name>[A-Z](?<![A-Za-z.][A-Z])[a-z]+(?: [A-Z][a-z]+){1,2})(?=\s*[,(]\s*(?:\d|[MF](?![a-z])|Male|Female|age))")
 _NOT_LATIN_NAMES = frozenset(
     "patient chest blood history pain fever cough lung heart left right upper lower acute chronic vital signs"
     " physical exam assessment plan impression findings diagnosis medication test day week month year dose".split())
@@ -179,13 +227,44 @@ _ROLE_AFTER = re.compile(
 )
 
 
+# Where the role patterns can start a match (one C pass finds every role word, overlapping ones too): a role
+# word after a non-word character, a Hangul word up to ten syllables before 과 (a department), and a name three
+# to six characters before a role word written after it. Trying only there gives search()'s matches.
+_BEFORE_ROLES = _automaton([*_ROLES.get("before", []), "과"])
+_AFTER_ROLES = _automaton(_ROLES.get("after", []))
+
+
+def _role_starts(text: str) -> tuple[list[int], list[int]]:
+    before: set[int] = set()
+    for last, length in _BEFORE_ROLES.iter(text):
+        k = last - length + 1
+        if length == 1 and text[k] == "과":
+            s = _word_start(text, k)
+            if 1 <= k - s <= 10:
+                before.add(s)
+        if k == 0 or not (_is_syllable(text[k - 1]) or (text[k - 1].isascii() and text[k - 1].isalnum())):
+            before.add(k)
+    after = {s for last, length in _AFTER_ROLES.iter(text) for s in range(max(0, last - length - 5), last - length - 1)
+             if _is_syllable(text[s]) and (s == 0 or not _is_syllable(text[s - 1]))}
+    return sorted(before), sorted(after)
+
+
+def _search_at(pattern: re.Pattern[str], text: str, starts: list[int], pos: int) -> re.Match[str] | None:
+    for p in starts[bisect_left(starts, pos):]:
+        m = pattern.match(text, p)
+        if m is not None:
+            return m
+    return None
+
+
 def _role_names(text: str) -> Iterable[PhiSpan]:
     """Names in running text, by the role or relation written next to them: "R2 한지수 → 당직 R1 오태민",
     "집도의: 서정우", "딸 김선영", "정형외과 (조승현)", "송지아 간호사". Two-syllable names are left to the
     honorific recognizer (인계, 진술 are words)."""
-    for pattern in (_ROLE_BEFORE, _ROLE_AFTER):
+    before, after = _role_starts(text)
+    for pattern, starts in ((_ROLE_BEFORE, before), (_ROLE_AFTER, after)):
         pos = 0
-        while (m := pattern.search(text, pos)) is not None:
+        while (m := _search_at(pattern, text, starts, pos)) is not None:
             group = "dname" if m.groupdict().get("dname") else "name"
             name = m.group(group)
             if not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or name[:2] in _NOT_NAMES or _inflected(name):
@@ -224,19 +303,29 @@ _GENERIC_ORG_PREFIX = frozenset(
 _EMPLOYER = re.compile(r"(?:회사|직장|소속|근무처|재직|근무지|직장명|회사명|Employer)\s*[(:：]\s*(?P<org>(?:㈜|\(주\))?[가-힣A-Za-z]{2,15})")
 
 
+# A named organization starts a whole Hangul word that ends in a kind, or at (주)/㈜.
+_ORG_ENDS = re.compile(rf"(?:{'|'.join(_ORG_KINDS)})(?![가-힣])|\(주\)|㈜")
+
+
+def _org_starts(text: str) -> list[int]:
+    return sorted({_word_start(text, m.start()) if _is_syllable(m.group()[0]) else m.start()
+                   for m in _ORG_ENDS.finditer(text)})
+
+
 def _organizations(text: str) -> Iterable[PhiSpan]:
     for m in _EMPLOYER.finditer(text):
         yield m.start("org"), m.end("org"), "organization"
-    for m in _ORG.finditer(text):
+    for m in _matches_at(_ORG, text, _org_starts(text)):
         prefix = m.group("prefix")
         if prefix is not None and (prefix in _GENERIC_ORG_PREFIX or len(prefix) < 2):
             continue
         yield m.start(), m.end(), "organization"
 
 
-def _regex(pattern: re.Pattern[str], phi_type: str, group: int | str = 0) -> Recognizer:
+def _regex(pattern: re.Pattern[str], phi_type: str, group: int | str = 0,
+           starts: re.Pattern[str] | None = None) -> Recognizer:
     def recognize(text: str) -> Iterable[PhiSpan]:
-        for m in pattern.finditer(text):
+        for m in pattern.finditer(text) if starts is None else _finditer_at(pattern, starts, text):
             b, e = m.span(group)
             raw = text[b:e]
             stripped = raw.strip()
@@ -247,10 +336,13 @@ def _regex(pattern: re.Pattern[str], phi_type: str, group: int | str = 0) -> Rec
     return recognize
 
 
-def _windowed(pattern: re.Pattern[str], phi_type: str, trigger: str, before: int = 24, after: int = 40) -> Recognizer:
+def _windowed(pattern: re.Pattern[str], phi_type: str, trigger: str, before: int = 24, after: int = 40,
+              starts: str | None = None) -> Recognizer:
     """A recognizer that runs its (lookbehind-heavy, so slow to scan) pattern only near a cheap trigger,
-    e.g. a digit followed by a date separator. Lookbehinds still see the text before each window."""
+    e.g. a digit followed by a date separator. Lookbehinds still see the text before each window. With
+    ``starts`` the pattern is tried only where a match can begin (see _finditer_at)."""
     trigger_re = re.compile(trigger)
+    starts_re = re.compile(starts) if starts else None
 
     def recognize(text: str) -> Iterable[PhiSpan]:
         seen: set[tuple[int, int]] = set()
@@ -262,7 +354,7 @@ def _windowed(pattern: re.Pattern[str], phi_type: str, trigger: str, before: int
             else:
                 windows.append([b, e])
         for b, e in windows:
-            for m in pattern.finditer(text, b, e):
+            for m in pattern.finditer(text, b, e) if starts_re is None else _finditer_at(pattern, starts_re, text, b, e):
                 span = m.span()
                 raw = m.group()
                 stripped = raw.strip()
@@ -290,14 +382,18 @@ RECOGNIZERS: dict[str, Recognizer] = {
     "license": _regex(_LICENSE, "license_number", "id"),
     "extension": _regex(_EXTENSION, "phone", "ext"),
     "email": _windowed(_EMAIL, "email", r"@", before=64, after=64),
-    "address": _regex(_ADDRESS, "address"),
+    "address": _regex(_ADDRESS, "address", starts=_ADDRESS_STARTS),
     "address_labelled": _regex(_LABELLED_ADDRESS, "address", "addr"),
     "address_latin": _windowed(_LATIN_ADDRESS, "address", r"\d[\d-]*,?\s+[A-Z]", before=2, after=120),
     # Triggers are what every match must contain: a date has two separators or 년/월 after a digit, an age a
     # digit before 세/살/대 or a labelled number, a sex a word beside an age or its label.
-    "date": _windowed(_DATE, "date", r"\d\s?[-./]\s?\d{1,2}\s?[-./]|\d\s?[년월]|\d/\d"),
-    "age": _windowed(_AGE, "age", r"\d\s*(?:세|살|대|[yY]/?[oO]|yrs|years)|나이|Age|[MF]/\d|\d\s*/\s*[MF남여]|[남여]/\d"),
-    "sex": _windowed(_SEX, "sex", r"성별|Sex|\d\s*/\s*[MF]|[MF]\s*/\s*\d|\d\s*세|\d대|[남여]\s*[/,]|[Mm]ale|[Ff]emale"),
+    # starts: a date begins at the first digit of a number; an age there, at 만 or at the whitespace after 나이: /
+    # Age:; a sex at its word or letter, a '/', or the whitespace after 성별: / 세.
+    "date": _windowed(_DATE, "date", r"\d\s?[-./]\s?\d{1,2}\s?[-./]|\d\s?[년월]|\d/\d", starts=r"\d+"),
+    "age": _windowed(_AGE, "age", r"\d\s*(?:세|살|대|[yY]/?[oO]|yrs|years)|나이|Age|[MF]/\d|\d\s*/\s*[MF남여]|[남여]/\d",
+                     starts=r"\d+|\s+|만"),
+    "sex": _windowed(_SEX, "sex", r"성별|Sex|\d\s*/\s*[MF]|[MF]\s*/\s*\d|\d\s*세|\d대|[남여]\s*[/,]|[Mm]ale|[Ff]emale",
+                     starts=r"\s+|[/남여MFmf]"),
 }
 # When spans overlap, the more specific type wins (an RRN is not a date or a phone number).
 _RANK = {"rrn": 0, "email": 1, "patient_id": 2, "insurance_id": 2, "license_number": 2, "phone": 3, "fax": 3, "address": 4,
