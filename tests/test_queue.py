@@ -245,13 +245,18 @@ def test_a_note_claimed_by_a_live_worker_is_postponed_not_done_twice(aws: Any, a
     enqueue("s3://notes-in/inbox/", "s3://notes-out/run/", url, s3=s3, sqs=sqs)
     note = app.notes.ingest("note4.txt", NOTES["note4.txt"], process=False).note
     assert app.store.claim(note.id, 600)  # another worker holds it
-    message = sqs.receive_message(QueueUrl=url)["Messages"][0]
-    result = Processor(lambda e: app.notes, s3=s3, lease_seconds=600).process(Task.from_body(message["Body"]))
+    task = Task.from_body(sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"][0]["Body"])
+    result = Processor(lambda e: app.notes, s3=s3, lease_seconds=600).process(task)
     assert result.outcome is Outcome.BUSY and 590 <= result.delay <= 602
+    # The worker looks again in 30 s with a delayed copy: waiting is no failure, the receive count starts again.
+    assert _worker(app, s3, sqs, url, lease=600).run().outcomes == {"busy": 1}
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (attrs["ApproximateNumberOfMessages"], attrs["ApproximateNumberOfMessagesNotVisible"],
+            attrs["ApproximateNumberOfMessagesDelayed"]) == ("0", "0", "1")
     assert app.store.extractions(note.id) == [] and "run/note4.txt.out" not in _out_keys(s3)
     # Its holder died: after the lease the note is taken again (the store keeps whole seconds).
     time.sleep(1.05)
-    result = Processor(lambda e: app.notes, s3=s3, lease_seconds=0).process(Task.from_body(message["Body"]))
+    result = Processor(lambda e: app.notes, s3=s3, lease_seconds=0).process(task)
     assert result.outcome is Outcome.DONE and len(app.store.extractions(note.id)) == 1
 
 

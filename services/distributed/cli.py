@@ -120,10 +120,13 @@ def _worker(args: argparse.Namespace, settings: Any) -> int:
     if not queue:
         print("error: no queue: --queue URL or NOTELENS_QUEUE_URL", file=sys.stderr)
         return 2
+    # A long-running service: its log lines (outcomes, never note text) go to stderr with a time.
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     processor = Processor(ServiceCache(settings), lease_seconds=args.lease, kms_key_id=settings.s3_kms_key_id)
     worker = Worker(queue, processor, wait_seconds=args.wait_seconds, max_messages=args.max_messages,
                     idle_exit=args.idle_exit)
     worker.install_signal_handlers()
+    processor.warm_up()
     report = worker.run()
     print(json.dumps(report.summary()))
     return 0

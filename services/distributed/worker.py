@@ -41,6 +41,9 @@ PERMANENT = frozenset({
     ErrorCode.NO_SPEECH,
 })
 MAX_VISIBILITY = 43_200  # SQS's limit: 12 hours
+# A message whose note another worker holds is looked at again after the holder's lease, but at least this often:
+# the holder usually finishes long before its lease runs out (the same file twice under two names, say).
+BUSY_RECHECK = 30
 
 
 class Outcome(StrEnum):
@@ -101,6 +104,12 @@ class Processor:
         if self._s3 is None:
             self._s3 = client("s3")
         return self._s3
+
+    def warm_up(self, engine: str = "") -> None:
+        """Build the note service and its engine before the first message: loading a model can stall a process for
+        seconds (heartbeats included), which must not happen while a message and a note's claim are held."""
+        extractor = self.services(engine).extractor
+        getattr(extractor, "engine", None)  # a LazyExtractor builds its engine here (no model call is made)
 
     def process(self, task: Task) -> Result:
         try:
@@ -379,10 +388,22 @@ class Worker:
             if result.finished:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
             elif result.outcome is Outcome.BUSY:
-                self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=receipt,
-                                                   VisibilityTimeout=min(result.delay, MAX_VISIBILITY))
+                self._postpone(message, result.delay)
         except Exception as exc:  # the message comes back and is skipped (its .out exists): nothing lost
             log.warning("message %s: could not delete or postpone (%s)", message.get("MessageId"), error_code(exc))
+
+    def _postpone(self, message: dict[str, Any], delay: int) -> None:
+        """Look at the message again in ``delay`` seconds (at most BUSY_RECHECK). On a standard queue a delayed copy
+        replaces it, so waiting for another worker does not count towards maxReceiveCount (the dead-letter queue is
+        for failures); the copy is sent before the original is deleted, so a failure in between only duplicates it.
+        A FIFO queue has no per-message delay: the message stays hidden instead."""
+        delay = max(1, min(delay, BUSY_RECHECK))
+        receipt = message["ReceiptHandle"]
+        if self.queue_url.endswith(".fifo"):
+            self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=receipt, VisibilityTimeout=delay)
+            return
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=message["Body"], DelaySeconds=delay)
+        self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
 
     def _release(self, message: dict[str, Any]) -> None:
         try:

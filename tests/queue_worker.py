@@ -1,0 +1,30 @@
+"""A queue worker process for tests/test_queue_workers.py: ``python tests/queue_worker.py worker --queue URL ...``
+runs ``python -m services.distributed``'s command line. With NOTELENS_TEST_HANG_MARKER set, its first extraction
+writes the note id to that file and hangs (test-only delay), so the test can SIGKILL it mid-message."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from services.distributed.__main__ import main  # noqa: E402
+from services.notes import IngestOutcome, NoteService  # noqa: E402
+
+marker = os.environ.get("NOTELENS_TEST_HANG_MARKER")
+if marker:
+    real = NoteService.process
+
+    def hanging(self: NoteService, note_id: str, claimed: bool = False) -> IngestOutcome:
+        path = Path(marker)  # type: ignore[arg-type]
+        if not path.exists():
+            path.write_text(note_id)
+            time.sleep(600)  # claimed, message in hand: the test kills the process here
+        return real(self, note_id, claimed)
+
+    NoteService.process = hanging  # type: ignore[method-assign]
+
+sys.exit(main())

@@ -1,0 +1,142 @@
+"""Two worker processes on one queue (issue 13 acceptance): 200 notes in S3, a moto server on loopback for S3 and SQS,
+one shared store; one worker is SIGKILLed mid-message and replaced. Every note is extracted exactly once, every
+input has its .out, nothing is left in the queue or the dead-letter queue."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from services.config import load_settings
+from services.distributed import status as batch_status
+from services.distributed.enqueue import create_queue, enqueue
+from services.domain import NoteStatus
+from services.wiring import build_app
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTES = 200
+VISIBILITY = 3  # seconds: the killed worker's message is visible again soon
+# Seconds: its claimed note can be taken again after this. Longer than any stall of a live worker on a busy machine
+# (a lease shorter than one extraction would let a second worker take a note still being worked on).
+LEASE = 10
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def moto_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true"),
+                        ("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none")),
+                        ("AWS_CONFIG_FILE", str(tmp_path / "none")), ("AWS_ENDPOINT_URL", endpoint)):
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def _note(i: int) -> bytes:
+    return (f"{i}번 환자. 두통 {i % 9 + 1}일째, 발열 {'없음' if i % 2 else '있음'}. "
+            f"타이레놀 {100 + i}mg 복용. 혈압 {110 + i % 40}/{70 + i % 20}.").encode()
+
+
+def _start(data_dir: Path, queue: str, log: Path, marker: Path | None = None) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, NOTELENS_DATA_DIR=str(data_dir), NOTELENS_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
+    env.pop("NOTELENS_TEST_HANG_MARKER", None)
+    if marker is not None:
+        env["NOTELENS_TEST_HANG_MARKER"] = str(marker)
+    args = [sys.executable, str(ROOT / "tests" / "queue_worker.py"), "worker", "--queue", queue,
+            "--wait-seconds", "1", "--lease", str(LEASE)]
+    with log.open("wb") as out:
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _logs(tmp_path: Path) -> str:
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(tmp_path.glob("*.log")))
+
+
+def test_two_workers_process_200_notes_once_each_with_one_killed_mid_message(moto_server: str, tmp_path: Path) -> None:
+    s3: Any = boto3.client("s3")
+    sqs: Any = boto3.client("sqs")
+    s3.create_bucket(Bucket="notes-in")
+    s3.create_bucket(Bucket="notes-out")
+    for i in range(NOTES):
+        s3.put_object(Bucket="notes-in", Key=f"notes/{i:03d}.txt", Body=_note(i))
+    url, dlq = create_queue(sqs, "batch", visibility_timeout=VISIBILITY, max_receive_count=10)
+    data_dir = tmp_path / "data"
+    app = build_app(load_settings(data_dir=data_dir), seed=False)  # the schema exists before two processes open it
+    job = enqueue("s3://notes-in/notes/", "s3://notes-out/run/", url, "local", s3=s3, sqs=sqs)
+    assert job.sent == NOTES
+
+    marker = tmp_path / "hung-note"
+    doomed = _start(data_dir, url, tmp_path / "a.log", marker)
+    survivor = _start(data_dir, url, tmp_path / "b.log")
+    workers = [doomed, survivor]
+    try:
+        deadline = time.monotonic() + 40
+        while not marker.exists():
+            assert time.monotonic() < deadline and doomed.poll() is None, _logs(tmp_path)
+            time.sleep(0.1)
+        hung = marker.read_text()
+        doomed.send_signal(signal.SIGKILL)  # claimed, mid-message: no chance to release anything
+        assert doomed.wait(10) == -signal.SIGKILL
+        workers.append(_start(data_dir, url, tmp_path / "c.log"))  # its replacement
+
+        deadline = time.monotonic() + 90
+        while (state := batch_status.collect("s3://notes-out/run/", s3=s3)).pending:
+            assert time.monotonic() < deadline, f"{len(state.pending)} pending\n{_logs(tmp_path)}"
+            assert all(w.poll() is None for w in workers[1:]), _logs(tmp_path)
+            time.sleep(2)
+        for worker in workers[1:]:  # SIGTERM: each finishes what it holds and exits cleanly
+            worker.send_signal(signal.SIGTERM)
+        assert [w.wait(30) for w in workers[1:]] == [0, 0], _logs(tmp_path)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+
+    state = batch_status.build("s3://notes-out/run/", s3=s3, sqs=sqs)
+    summary = state.manifest()["Summary"]
+    assert (summary["Status"], summary["SuccessFilesCount"], summary["PendingFilesCount"]) == ("COMPLETED", NOTES, 0)
+    assert summary["Queue"] == {"Waiting": 0, "InFlight": 0, "DeadLetter": 0}, summary
+    notes = app.store.list_notes(limit=10 * NOTES, with_text=False)
+    assert len(notes) == NOTES and {n.status for n in notes} == {NoteStatus.DONE}
+    versions = {n.id: len(app.store.extractions(n.id)) for n in notes}
+    assert set(versions.values()) == {1}, {k: v for k, v in versions.items() if v != 1}  # none done twice
+    killed = app.store.get_note(hung)
+    assert killed is not None and killed.attempts == 2  # claimed by the killed worker, then by another
+    others = [n.attempts for n in notes if n.id != hung]
+    assert set(others) == {1}, sorted(others)
+    # Every .out names its own note: 200 distinct notes, none lost.
+    heads = [s3.head_object(Bucket="notes-out", Key=f"run/{i:03d}.txt.out") for i in range(NOTES)]
+    assert len({h["Metadata"]["note-id"] for h in heads}) == NOTES
+    # Each message was done by exactly one live worker (the killed one finished none).
+    done = {name: (tmp_path / name).read_text(errors="replace").count(": done (note") for name in ("b.log", "c.log")}
+    assert sum(done.values()) == NOTES and done["b.log"] > 0, done
+    assert ": done (note" not in (tmp_path / "a.log").read_text(errors="replace")
