@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from services.domain import utcnow
 from services.search import EntityClause, Plan, SearchBackend, SearchHit, SearchQuery, SearchResults, TextClause
@@ -78,6 +78,15 @@ class ReindexReport:
     seconds: float
 
 
+class SavedSearchStore(Protocol):
+    """Named queries: SQLite (SavedSearches) or DynamoDB (services/search/dynamodb_saved.py)."""
+
+    def save(self, name: str, query: SearchQuery) -> None: ...
+    def all(self) -> list[tuple[str, SearchQuery]]: ...
+    def get(self, name: str) -> SearchQuery | None: ...
+    def delete(self, name: str) -> None: ...
+
+
 class SavedSearches:
     """Named queries, kept in the store's SQLite file (table saved_searches, migration 003)."""
 
@@ -123,7 +132,7 @@ def hit_record(hit: SearchHit) -> dict[str, Any]:
 
 
 class SearchService:
-    def __init__(self, backend: SearchBackend, docs: DocSource, saved: SavedSearches,
+    def __init__(self, backend: SearchBackend, docs: DocSource, saved: SavedSearchStore,
                  vocab: Callable[[], Vocabulary] = vocabulary) -> None:
         self.backend = backend
         self.docs = docs

@@ -17,6 +17,7 @@ from typing import Any
 
 from services.domain import Entity, Extraction, ExtractionResult, Note, NoteFields, NoteStatus, Review, utcnow
 from services.store import NoteExists, ReviewConflict
+from services.store.bundle import CacheEntry, NoteBundle, SourceRecord
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -32,6 +33,10 @@ def migrations() -> list[tuple[int, str]]:
 
 _NOTE_COLUMNS = ("id", "filename", "status", "text", "encoding", "size", "raw_sha256", "error_code", "error_message",
                  "source", "created_at", "updated_at", "attempts", "visit_date", "age", "sex", "department", "summary")
+
+_IMPORT_COLUMNS = ("id", "filename", "status", "text", "encoding", "text_sha256", "raw_sha256", "size", "error_code",
+                   "error_message", "source", "attempts", "visit_date", "age", "sex", "department", "summary",
+                   "created_at", "updated_at")
 
 
 class LocalBlobStore:
@@ -57,6 +62,9 @@ class LocalBlobStore:
     def get(self, sha256: str) -> bytes | None:
         path = self._path(sha256)
         return path.read_bytes() if path.exists() else None
+
+    def exists(self, sha256: str) -> bool:
+        return self._path(sha256).exists()
 
 
 class ThreadConnections:
@@ -413,3 +421,77 @@ class SQLiteStore:
             )
             for r in rows
         ]
+
+    # -- migration (services/migrate.py) -----------------------------------------------------
+
+    def export_note(self, note_id: str) -> NoteBundle | None:
+        """The note with its sources and every version, as import_note takes it."""
+        note = self.get_note(note_id)
+        if note is None:
+            return None
+        with self._conn() as con:
+            text_sha = con.execute("SELECT text_sha256 FROM notes WHERE id = ?", (note_id,)).fetchone()[0]
+            sources = [SourceRecord(r["raw_sha256"], r["note_id"], r["filename"], r["size"], bool(r["stored"]),
+                                    r["received_at"])
+                       for r in con.execute("SELECT * FROM note_sources WHERE note_id = ? ORDER BY received_at, raw_sha256",
+                                            (note_id,))]
+        return NoteBundle(note=note, text_sha256=text_sha, sources=sources, extractions=self.extractions(note_id),
+                          reviews=self.reviews(note_id))
+
+    def import_note(self, bundle: NoteBundle) -> bool:
+        """Write a note as another store has it (ids, versions, timestamps kept), in one transaction. False when
+        it is here with every version already."""
+        note, fields = bundle.note, bundle.note.fields
+        in_force = bundle.in_force()
+        with self._conn() as con:
+            con.execute("BEGIN IMMEDIATE")
+            have = con.execute(
+                "SELECT (SELECT COALESCE(MAX(version), 0) FROM extractions WHERE note_id = ?),"
+                " (SELECT COALESCE(MAX(version), 0) FROM reviews WHERE note_id = ?),"
+                " EXISTS (SELECT 1 FROM notes WHERE id = ?)", (note.id, note.id, note.id)).fetchone()
+            if have[2] and have[0] >= bundle.extraction_version and have[1] >= bundle.review_version:
+                return False
+            con.execute(
+                f"INSERT INTO notes ({', '.join(_IMPORT_COLUMNS)}) VALUES ({', '.join('?' * len(_IMPORT_COLUMNS))})"
+                " ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _IMPORT_COLUMNS[1:]),
+                (note.id, note.filename, note.status.value, note.text, note.encoding, bundle.text_sha256,
+                 note.raw_sha256, note.size, note.error_code, note.error_message, note.source, note.attempts,
+                 fields.visit_date, fields.age, fields.sex, fields.department, fields.summary, note.created_at,
+                 note.updated_at))
+            con.executemany(
+                "INSERT OR IGNORE INTO note_sources (raw_sha256, note_id, filename, size, stored, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(s.raw_sha256, s.note_id, s.filename, s.size, int(s.stored), s.received_at) for s in bundle.sources])
+            con.executemany(
+                "INSERT OR IGNORE INTO extractions (id, note_id, version, engine, model_id, prompt_version, created_at,"
+                " duration_ms, entities_json, fields_json, usage_json, cached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(e.id, note.id, e.version, e.engine, e.model_id, e.prompt_version, e.created_at, e.duration_ms,
+                  self._entities_json(e.entities), e.fields.model_dump_json(), json.dumps(e.usage), int(e.cached))
+                 for e in bundle.extractions])
+            con.executemany(
+                "INSERT OR IGNORE INTO reviews (id, note_id, extraction_id, version, reviewer, created_at, entities_json,"
+                " fields_json, changes_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r.id, note.id, r.extraction_id, r.version, r.reviewer, r.created_at, self._entities_json(r.entities),
+                  r.fields.model_dump_json(), json.dumps(r.changes, ensure_ascii=False)) for r in bundle.reviews])
+            if in_force is not None:
+                # The note row already carries its fields and updated_at: only the entity rows are replaced.
+                con.execute("DELETE FROM current_entities WHERE note_id = ?", (note.id,))
+                con.executemany(
+                    "INSERT INTO current_entities (note_id, category, text, normalized, code, negated, uncertain,"
+                    ' historical, family, begin, "end") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                    [(note.id, e.category.value, e.text, e.normalized, e.code, int(e.negated), int(e.uncertain),
+                      int(e.historical), int(e.family), e.begin, e.end) for e in in_force[0]])
+        return True
+
+    def cache_scan(self) -> Iterator[CacheEntry]:
+        """Every LLM cache entry, in key order (migration)."""
+        after = ""
+        while True:
+            with self._conn() as con:
+                rows = con.execute("SELECT key, engine, model_id, prompt_ref, result_json, usage_json FROM llm_cache"
+                                   " WHERE key > ? ORDER BY key LIMIT 200", (after,)).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield (r[0], r[1], r[2], r[3], r[4], r[5])
+            after = rows[-1][0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from services.domain import utcnow
 from services.store.sqlite import SQLiteStore
@@ -30,6 +30,20 @@ class TranscriptVersion:
     @property
     def spans(self) -> list[tuple[int, int]]:
         return join_segments(self.segments)[1]
+
+
+class TranscriptStore(Protocol):
+    """Transcript versions and speaker names of notes: SQLite (here) or DynamoDB (services/transcription/dynamodb.py)."""
+
+    def add(self, note_id: str, transcript: Transcript, media_type: str, origin: str = "upload",
+            author: str | None = None) -> TranscriptVersion: ...
+    def versions(self, note_id: str) -> list[TranscriptVersion]: ...
+    def speakers(self, note_id: str) -> dict[str, str]: ...
+    def set_speakers(self, note_id: str, names: dict[str, str]) -> None: ...
+    def import_versions(self, note_id: str, versions: list[TranscriptVersion]) -> int:
+        """Write versions as they are in another store (ids, versions, times); those already here are skipped.
+        Returns how many were written (migration)."""
+        ...
 
 
 class SQLiteTranscripts:
@@ -82,3 +96,16 @@ class SQLiteTranscripts:
                                 " DO UPDATE SET name = excluded.name", (note_id, label, name.strip()))
                 else:
                     con.execute("DELETE FROM transcript_speakers WHERE note_id = ? AND label = ?", (note_id, label))
+
+    def import_versions(self, note_id: str, versions: list[TranscriptVersion]) -> int:
+        written = 0
+        with self.store.connection() as con:
+            for v in versions:
+                cur = con.execute(
+                    "INSERT OR IGNORE INTO transcripts (id, note_id, version, engine, model, language, duration_s, author,"
+                    " origin, media_type, text, segments_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (v.id, note_id, v.version, v.engine, v.model, v.language, v.duration, v.author, v.origin,
+                     v.media_type, v.text, json.dumps([s.as_dict() for s in v.segments], ensure_ascii=False),
+                     v.created_at))
+                written += cur.rowcount
+        return written
