@@ -1,4 +1,4 @@
-"""Command line: ``python -m services batch|evaluate|check-gold|seed|build-vocab|cm-job|search|reindex|transcribe``."""
+"""Command line: ``python -m services batch|worker|batch-status|queue|migrate|evaluate|check-gold|seed|build-vocab|cm-job|search|reindex|transcribe|rank|hospitals``."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services", description="NoteLens command line")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    b = sub.add_parser("batch", help="extract every file in INPUT_DIR into OUTPUT_DIR (Comprehend Medical batch layout)")
-    b.add_argument("input_dir", type=Path)
-    b.add_argument("output_dir", type=Path)
+    b = sub.add_parser("batch", help="extract every file in INPUT_DIR into OUTPUT_DIR (Comprehend Medical batch layout); "
+                                     "s3://in/ s3://out/ --queue URL: one SQS message per object, for workers")
+    b.add_argument("input_dir", help="folder, or s3://bucket/prefix/ with --queue")
+    b.add_argument("output_dir", help="folder, or s3://bucket/prefix/ with --queue")
     b.add_argument("--engine", default=None, choices=sorted(ENGINES), help="extraction engine (default: settings)")
     b.add_argument("--workers", type=int, default=1, help="worker processes for extraction")
     b.add_argument("--force", action="store_true", help="redo files whose .out already exists")
@@ -51,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
 
     add_hospital_parsers(sub)  # hospitals import|near|build|reset
 
+    from services import migrate as migrate_cli
+    from services.distributed.cli import add_parsers as add_queue_parsers
+
+    migrate_cli.add_parser(sub)  # migrate --to aws
+    add_queue_parsers(sub)  # worker, batch-status, queue create
+
     j = sub.add_parser("cm-job", help="Amazon Comprehend Medical S3 batch jobs: start, status, list, stop, collect")
     jsub = j.add_subparsers(dest="action", required=True)
     js = jsub.add_parser("start", help="start an entity-detection job over every object under INPUT_S3_URI")
@@ -74,8 +81,22 @@ def main(argv: list[str] | None = None) -> int:
         from services.extraction.local.build_vocab import main as build_vocab
 
         return build_vocab(argv[1:])
+    from services.distributed.cli import add_batch_arguments, uses_queue
+
+    add_batch_arguments(b)
     args = parser.parse_args(argv)
+    if args.command == "batch" and uses_queue(args):
+        from services.distributed.cli import run as run_queue
+
+        return run_queue(args)
+    if args.command in ("worker", "batch-status", "queue"):
+        from services.distributed.cli import run as run_queue
+
+        return run_queue(args)
+    if args.command == "migrate":
+        return migrate_cli.run(args)
     if args.command == "batch":
+        args.input_dir, args.output_dir = Path(args.input_dir), Path(args.output_dir)
         from services.batch import run_batch
         from services.config import load_settings
 

@@ -18,7 +18,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from services.config import Settings
 from services.search.service import SavedSearchStore
@@ -190,28 +190,24 @@ def _copy_note(src: Backends, dst: Backends, note_id: str, report: MigrationRepo
 
 # -- command line --------------------------------------------------------------------------------------------
 
-def local_backends(settings: Settings) -> Backends:
-    from services.search.service import SavedSearches
-    from services.store.sqlite import LocalBlobStore, SQLiteStore
-    from services.transcription.store import SQLiteTranscripts
+def backends(settings: Settings, kind: str) -> Backends:
+    """The local or aws stores as services/wiring.py builds them for the app (the one place that picks adapters)."""
+    from services.wiring import build_backends
 
-    store = SQLiteStore(settings.db_path)
-    return Backends(store, LocalBlobStore(settings.originals_dir), SQLiteTranscripts(store),
-                    SavedSearches(settings.db_path))
+    built = build_backends(settings, kind)
+    # Both record stores and both blob stores have the export/import side (tests/test_store_contract.py).
+    return Backends(cast(RecordStore, built.store), cast(Blobs, built.blobs), built.transcripts, built.saved)
+
+
+def local_backends(settings: Settings) -> Backends:
+    return backends(settings, "local")
 
 
 def aws_backends(settings: Settings) -> Backends:
     """The AWS stores the settings name (S3 bucket and prefix, KMS key, DynamoDB table)."""
-    from services.search.dynamodb_saved import DynamoDBSavedSearches
-    from services.store.dynamodb import DynamoDBStore
-    from services.store.s3 import S3BlobStore
-    from services.transcription.dynamodb import DynamoDBTranscripts
-
     if not settings.s3_bucket:
         raise SystemExit("migrate --to aws needs NOTELENS_S3_BUCKET (originals and large note texts go there).")
-    blobs = S3BlobStore(settings.s3_bucket, settings.s3_prefix, settings.s3_kms_key_id)
-    store = DynamoDBStore(settings.dynamodb_table, blobs)
-    return Backends(store, blobs, DynamoDBTranscripts(store), DynamoDBSavedSearches(store))
+    return backends(settings, "aws")
 
 
 def add_parser(sub: Any) -> None:
