@@ -14,6 +14,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from services.distributed.__main__ import main  # noqa: E402
 from services.notes import IngestOutcome, NoteService  # noqa: E402
 
+if os.environ.get("NOTELENS_TEST_NO_SEARCH"):
+    # The DynamoDB variant: the configured stores (services.wiring.build_backends, NOTELENS_BACKEND=aws against the
+    # moto server) without the search index, which on AWS would need an OpenSearch domain.
+    from services.distributed.worker import ServiceCache
+    from services.extraction import LazyExtractor
+    from services.wiring import build_backends
+
+    def without_search(self: ServiceCache, engine: str) -> NoteService:
+        if engine not in self._services:
+            stores = build_backends(self.settings)
+            self._services[engine] = NoteService(stores.store, stores.blobs,
+                                                 LazyExtractor(engine or self.settings.extraction_engine),
+                                                 self.settings.max_note_bytes)
+        return self._services[engine]
+
+    ServiceCache.__call__ = without_search  # type: ignore[method-assign]
+
 marker = os.environ.get("NOTELENS_TEST_HANG_MARKER")
 if marker:
     real = NoteService.process
