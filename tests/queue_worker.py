@@ -1,5 +1,5 @@
 """A queue worker process for tests/test_queue_workers.py: ``python tests/queue_worker.py worker --queue URL ...``
-runs ``python -m services.distributed``'s command line. With NOTELENS_TEST_HANG_MARKER set, its first extraction
+runs ``python -m services``'s command line. With NOTELENS_TEST_HANG_MARKER set, its first extraction
 writes the note id to that file and hangs (test-only delay), so the test can SIGKILL it mid-message."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.distributed.__main__ import main  # noqa: E402
+from services.__main__ import main  # noqa: E402
 from services.notes import IngestOutcome, NoteService  # noqa: E402
 
 if os.environ.get("NOTELENS_TEST_NO_SEARCH"):

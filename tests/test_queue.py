@@ -495,3 +495,58 @@ def test_lambda_sqs_batch_reports_only_the_failed_records(aws: Any, app: App, la
     assert s3.head_object(Bucket="notes-out", Key="sqs/note4.txt.out")["Metadata"][SOURCE_ETAG] == etag.strip('"')
     assert _json(s3, "sqs/unprocessed/empty.txt.json")["ErrorCode"] == "EMPTY_FILE"
     assert _json(s3, f"lambda/{s3_note}.out")["text"] == "복통 호소."
+
+
+# -- the command line --------------------------------------------------------------------------------
+
+
+def test_command_line_queue_batch_worker_and_status(aws: Any, data_dir: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    from services.__main__ import main
+
+    s3, sqs = aws
+    _put_inputs(s3, {**NOTES, **BAD})
+    assert main(["queue", "create", "cli-batch", "--visibility-timeout", "30", "--max-receive-count", "3"]) == 0
+    urls = json.loads(capsys.readouterr().out)
+    assert urls["DeadLetterQueueUrl"].endswith("cli-batch-dlq")
+    monkeypatch.setenv("NOTELENS_QUEUE_URL", urls["QueueUrl"])  # the default queue of batch and worker
+    assert main(["batch", "s3://notes-in/inbox/", "s3://notes-out/cli/", "--engine", "local"]) == 0
+    assert json.loads(capsys.readouterr().out)["MessagesSent"] == 6
+    assert main(["batch-status", "s3://notes-out/cli/"]) == 0
+    assert json.loads(capsys.readouterr().out)["PendingFilesCount"] == 6
+    handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        assert main(["worker", "--idle-exit", "0.5", "--wait-seconds", "0"]) == 0
+    finally:
+        signal.signal(signal.SIGTERM, handlers[0])
+        signal.signal(signal.SIGINT, handlers[1])
+    assert json.loads(capsys.readouterr().out) == {"done": 4, "skipped": 0, "unprocessed": 2, "retry": 0, "busy": 0,
+                                                   "poison": 0}
+    assert main(["batch-status", "s3://notes-out/cli/"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["Status"], summary["SuccessFilesCount"], summary["UnprocessedFilesCount"]) == ("PARTIAL_SUCCESS", 4, 2)
+    assert _json(s3, "cli/Manifest.json")["Summary"]["JobId"] == summary["JobId"]
+    # The worker used the configured store (NOTELENS_DATA_DIR): the notes are there.
+    from services.config import load_settings
+    from services.wiring import build_app
+
+    assert build_app(load_settings(), seed=False).store.counts()["done"] == 4
+    # batch --wait: enqueued again, everything already has its result, so the manifest is written at once.
+    assert main(["batch", "s3://notes-in/inbox/", "s3://notes-out/cli/", "--engine", "local", "--wait",
+                 "--timeout", "5"]) == 0
+    enqueued, waited = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert enqueued["JobId"] == summary["JobId"] and waited["Status"] == "PARTIAL_SUCCESS"
+    assert main(["batch-status", "s3://notes-out/nothing/"]) == 2
+    assert "no job.json" in capsys.readouterr().err
+
+
+def test_s3_uris_survive_a_path_argument() -> None:
+    from services.distributed import parse_s3_uri
+
+    assert parse_s3_uri(str(Path("s3://bucket/notes/2024/"))) == ("bucket", "notes/2024/")
+    assert parse_s3_uri("s3://bucket/notes") == ("bucket", "notes/")  # a folder, never a name prefix
+    assert parse_s3_uri("s3://bucket") == ("bucket", "")
+    with pytest.raises(ValueError):
+        parse_s3_uri("/local/folder")
