@@ -54,14 +54,13 @@ def notes(n: int) -> list[str]:
     return out
 
 
-def best_rate(fn: Callable[[str], object], texts: list[str], rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for text in texts:
-            fn(text)
-        best = min(best, time.perf_counter() - t0)
-    return len(texts) / best
+def rate(fn: Callable[[str], object], texts: list[str]) -> tuple[float, float]:
+    """(notes per wall-clock second, notes per CPU second of this process) over one pass. CPU time leaves out
+    the other processes of a shared machine; the ratio uses wall-clock time, both sides measured alike."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    for text in texts:
+        fn(text)
+    return len(texts) / (time.perf_counter() - t0), len(texts) / (time.process_time() - c0)
 
 
 def main() -> None:
@@ -72,6 +71,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from kiwipiepy import Kiwi
 
+    from services.extraction.local.colloquial import analyse
     from services.extraction.local.engine import LocalKoreanEngine
 
     texts = notes(args.notes)
@@ -79,20 +79,26 @@ def main() -> None:
     kiwi = Kiwi(load_typo_dict=False, load_multi_dict=False)
     engine.extract(texts[0])
     kiwi.tokenize(texts[0])
-    # Interleaved rounds, so both see the same machine load.
-    engine_rate = kiwi_rate = 0.0
+    # Interleaved rounds, so both see the same machine load. The engine's cache of kiwipiepy windows starts empty
+    # each round: a phrase repeated within the notes is a hit (as in real notes), the previous round's are not.
+    engine_rate = kiwi_rate = engine_cpu = kiwi_cpu = 0.0
     for _ in range(args.rounds):
-        engine_rate = max(engine_rate, best_rate(engine.extract, texts, 1))
-        kiwi_rate = max(kiwi_rate, best_rate(kiwi.tokenize, texts, 1))
+        analyse.cache_clear()
+        wall, cpu = rate(engine.extract, texts)
+        engine_rate, engine_cpu = max(engine_rate, wall), max(engine_cpu, cpu)
+        wall, cpu = rate(kiwi.tokenize, texts)
+        kiwi_rate, kiwi_cpu = max(kiwi_rate, wall), max(kiwi_cpu, cpu)
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").is_file() else "?"
     proc = subprocess.run([sys.executable, "-c", _STARTUP], input=json.dumps(texts), capture_output=True, text=True,
                           cwd=ROOT, check=True)
     fresh = json.loads(proc.stdout)
     print(f"notes               {len(texts)} (~{sum(map(len, texts)) // len(texts)} chars each), best of {args.rounds}, one core")
-    print(f"engine              {engine_rate:,.1f} notes/s   target ≥ 300")
-    print(f"kiwipiepy tokenize  {kiwi_rate:,.1f} notes/s   (same notes, same run)")
+    print(f"engine              {engine_rate:,.1f} notes/s   target ≥ 300   ({engine_cpu:,.1f} per CPU-second)")
+    print(f"kiwipiepy tokenize  {kiwi_rate:,.1f} notes/s   (same notes, same run; {kiwi_cpu:,.1f} per CPU-second)")
     print(f"ratio engine/kiwi   {engine_rate / kiwi_rate:.2f}          target ≥ 1.0")
     print(f"start-up            {fresh['startup']:.2f} s          target ≤ 2 s (import, vocabularies, first note)")
     print(f"peak memory         {fresh['peak_mb']:,.0f} MB         target ≤ 600 MB (fresh process after all notes)")
+    print(f"load average        {load}            (1 min, at the end of the timed rounds; 2 cores shared)")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,26 @@ def _word_head(word: str) -> tuple[str, Category, bool] | None:
 
 
 @lru_cache(maxsize=65536)
+def _english_head(lexicon: Lexicon, word: str) -> tuple[Category, bool, bool] | None:
+    """(category, bare generic head, found by word formation) of an English word that heads a phrase, else
+    None; cached per word like _word_head."""
+    low = word.lower()
+    if len(low) < 4 or low in _EN_NOT_HEADS:
+        return None
+    category = _EN_WORDS.get(low) or _EN_ALONE.get(low)
+    bare = low in _EN_WORDS and low not in _EN_ALONE
+    if category is None:
+        category = _english_suffix(low)
+    from_head = category is not None
+    if category is None:
+        known = lexicon.term_for(word)
+        if known is None or not known.ascii or known.category is Category.ANATOMY:
+            return None
+        category = known.category
+    return category, bare, from_head
+
+
+@lru_cache(maxsize=65536)
 def _english_suffix(word: str) -> Category | None:
     return next((c for suf, c in _EN_SUFFIX if word.endswith(suf) and len(word) - len(suf) >= 3), None)
 
@@ -97,19 +117,10 @@ class CompoundFinder:
         words = [(m.start(), m.end(), m.group().rstrip(".")) for m in _EN_WORD.finditer(text)]
         out: list[Match] = []
         for i, (begin, _, word) in enumerate(words):
-            low = word.lower()
-            if len(low) < 4 or low in _EN_NOT_HEADS:
+            found = _english_head(self.lexicon, word)
+            if found is None:
                 continue
-            category = _EN_WORDS.get(low) or _EN_ALONE.get(low)
-            bare = low in _EN_WORDS and low not in _EN_ALONE
-            if category is None:
-                category = _english_suffix(low)
-            from_head = category is not None
-            if category is None:
-                known = self.lexicon.term_for(word)
-                if known is None or not known.ascii or known.category is Category.ANATOMY:
-                    continue
-                category = known.category
+            category, bare, from_head = found
             start = begin
             j = i - 1
             while j >= 0 and i - j <= _MAX_LEFT:
@@ -139,17 +150,18 @@ class CompoundFinder:
         return out
 
     def _korean(self, text: str) -> list[Match]:
-        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        words = list(_WORD.finditer(text))
         out: list[Match] = []
-        for i, (begin, _, word) in enumerate(words):
-            found = _word_head(word)
+        for i, w in enumerate(words):
+            found = _word_head(w.group())
             if found is None:
                 continue
             stem, category, bare = found
-            start = begin
+            begin = start = w.start()
             j = i - 1
             while j >= 0 and i - j <= _MAX_LEFT:
-                b, e, prev = words[j]
+                b, e = words[j].span()
+                prev = words[j].group()
                 if text[e:start] != " " or not self._noun_like(prev, category):
                     break
                 start = b

@@ -14,9 +14,10 @@ import ahocorasick
 
 from services.domain import Category
 from services.extraction.local.resources import rows
-from services.extraction.local.textutil import ASCII_LOWER, ascii_lower, leftmost_longest
+from services.extraction.local.textutil import ASCII_LOWER, ascii_lower, leftmost_longest, line_starts
 
-_SENTENCE_END = re.compile(r"[.!;。](?=\s|$)|\n")
+# A newline, or a stop before whitespace or the end. Written to open with one character class, so re scans for it.
+_SENTENCE_END = re.compile(r"[.!;。\n](?:(?<=\n)|(?=\s|$))")
 _SECTION_ASSERTIONS = {"past_history": "historical", "family_history": "family"}
 # A drug, test or body site under a past-history heading is today's too (metformin still taken).
 _SECTION_CATEGORIES = frozenset({Category.SYMPTOM, Category.DIAGNOSIS, Category.PROCEDURE})
@@ -98,7 +99,7 @@ def find_terminators(text: str) -> list[tuple[int, int]]:
         out.append((begin, end))
     return sorted(out)
 # Words that contain a cue but are not one (산부인과 is not 부인, 정상화 is not 정상).
-_PSEUDO = re.compile(r"산?부인과|음성\s*(?:녹음|인식|파일)|정상화|not only|no change|없이\s*지내")
+_PSEUDO = re.compile(r"산부인과|부인과|음성\s*(?:녹음|인식|파일)|정상화|not only|no change|없이\s*지내")
 
 
 @dataclass(frozen=True)
@@ -147,17 +148,26 @@ class Assertions:
         self._term_starts = [t[0] for t in self.terminators]
         ends = [m.end() for m in _SENTENCE_END.finditer(text)]
         self._sent_starts = [0, *ends]
-        self._line_starts = [0]
-        nl = text.find("\n")
-        while nl >= 0:
-            self._line_starts.append(nl + 1)
-            nl = text.find("\n", nl + 1)
+        self._line_starts = line_starts(text)
         self._by_sentence: dict[int, list[CueHit]] = {}
         self._by_line: dict[int, list[CueHit]] = {}
+        self._scope_cache: dict[tuple[int, int], tuple[CueHit, ...]] = {}
         for hit in self.cues:
             key = bisect_right(self._sent_starts, hit.begin) - 1
             self._by_sentence.setdefault(key, []).append(hit)
             self._by_line.setdefault(bisect_right(self._line_starts, hit.begin) - 1, []).append(hit)
+
+    def _cues_at(self, sentence: int, line: int) -> tuple[CueHit, ...]:
+        """The cues of a sentence, then the line-scoped cues of its line not already among them (cached: a
+        note's mentions share a few sentences)."""
+        key = (sentence, line)
+        hits = self._scope_cache.get(key)
+        if hits is None:
+            candidates = self._by_sentence.get(sentence, [])
+            line_cues = [h for h in self._by_line.get(line, []) if h.cue.scope == "line"]
+            hits = (*candidates, *(h for h in line_cues if h not in candidates))
+            self._scope_cache[key] = hits
+        return hits
 
     def _blocked(self, a: int, b: int) -> bool:
         """True when a terminator sits wholly between a and b."""
@@ -175,9 +185,7 @@ class Assertions:
         text = self.text
         sentence = bisect_right(self._sent_starts, begin) - 1
         line = bisect_right(self._line_starts, begin) - 1
-        candidates = self._by_sentence.get(sentence, [])
-        line_cues = [h for h in self._by_line.get(line, []) if h.cue.scope == "line"]
-        for hit in (*candidates, *(h for h in line_cues if h not in candidates)):
+        for hit in self._cues_at(sentence, line):
             cue = hit.cue
             if cue.applies_to is not None and category.value not in cue.applies_to:
                 continue

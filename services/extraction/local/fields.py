@@ -112,7 +112,8 @@ def department(text: str, entities: list[Entity], age: int | None = None) -> str
     return max(scores, key=lambda d: scores[d]) if scores else None
 
 
-_SENT = re.compile(r"(?:[^.\n!?]|\.(?=\S))+[.!?]?")
+# Runs of ordinary characters in one step (the same sentences as one character at a time, faster).
+_SENT = re.compile(r"(?:[^.\n!?]+|\.(?=\S))+[.!?]?")
 
 
 def summary(

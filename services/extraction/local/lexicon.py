@@ -154,13 +154,22 @@ class Lexicon:
         boundary_ok = self._boundary_ok
         for last, (length, terms) in self._automaton.iter(lowered):
             begin, end = last - length + 1, last + 1
-            # Fast path for the usual hit, same answer as _boundary_ok: a Korean term of 2+ syllables with no
-            # Hangul on either side (every term of one key is Korean then, and none is case-sensitive).
+            # The usual hits decided here with _boundary_ok's answer (the terms of one key are all Korean or all
+            # ASCII, and of one length): inside an English word, a short Korean term inside a Korean word, or a
+            # Korean term of 2+ syllables that is a word of its own.
+            before = text[begin - 1] if begin else " "
+            after = text[end] if end < size else " "
             term = terms[0]
-            if (length >= 2 and not term.ascii and (begin == 0 or not _is_hangul(text[begin - 1]))
-                    and (end == size or not _is_hangul(text[end]))):
-                candidates.append(Match(begin, end, term))
-                continue
+            if term.ascii:
+                if _is_ascii_word(before) or _is_ascii_word(after):
+                    continue
+            else:
+                hangul_before = _is_hangul(before)
+                if hangul_before and length < 3 and not text.endswith(_GLUE_PREFIXES, 0, begin):
+                    continue
+                if length >= 2 and not hangul_before and not _is_hangul(after):
+                    candidates.append(Match(begin, end, term))
+                    continue
             for term in terms:
                 if term.case_sensitive and text[begin:end] != term.surface:
                     continue

@@ -388,12 +388,12 @@ RECOGNIZERS: dict[str, Recognizer] = {
     # Triggers are what every match must contain: a date has two separators or 년/월 after a digit, an age a
     # digit before 세/살/대 or a labelled number, a sex a word beside an age or its label.
     # starts: a date begins at the first digit of a number; an age there, at 만 or at the whitespace after 나이: /
-    # Age:; a sex at its word or letter, a '/', or the whitespace after 성별: / 세.
+    # Age: (after a colon); a sex at its word or letter, a '/', or the whitespace after 성별: / 세 (a colon or 세).
     "date": _windowed(_DATE, "date", r"\d\s?[-./]\s?\d{1,2}\s?[-./]|\d\s?[년월]|\d/\d", starts=r"\d+"),
     "age": _windowed(_AGE, "age", r"\d\s*(?:세|살|대|[yY]/?[oO]|yrs|years)|나이|Age|[MF]/\d|\d\s*/\s*[MF남여]|[남여]/\d",
-                     starts=r"\d+|\s+|만"),
+                     starts=r"\d+|만|(?<=[:：])\s"),
     "sex": _windowed(_SEX, "sex", r"성별|Sex|\d\s*/\s*[MF]|[MF]\s*/\s*\d|\d\s*세|\d대|[남여]\s*[/,]|[Mm]ale|[Ff]emale",
-                     starts=r"\s+|[/남여MFmf]"),
+                     starts=r"[/남여MFmf]|(?<=[:：세])\s"),
 }
 # When spans overlap, the more specific type wins (an RRN is not a date or a phone number).
 _RANK = {"rrn": 0, "email": 1, "patient_id": 2, "insurance_id": 2, "license_number": 2, "phone": 3, "fax": 3, "address": 4,

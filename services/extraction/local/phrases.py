@@ -13,6 +13,7 @@ from services.extraction.local import wordform
 from services.extraction.local.colloquial import compose, conjugated_prefixes, jamo
 from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.resources import rows
+from services.extraction.local.textutil import match_lines
 
 
 class Spans:
@@ -162,15 +163,14 @@ _GLOSS = re.compile(r"[\sA-Za-z/(),.&*가-힣-]*")
 
 
 def title_lines(text: str) -> Spans:
-    return Spans([(m.start(), m.end()) for m in _TITLE_LINE.finditer(text) if _GLOSS.fullmatch(m.group("rest"))])
+    return Spans([(m.start(), m.end()) for m in match_lines(_TITLE_LINE, text) if _GLOSS.fullmatch(m.group("rest"))])
 
 
 
 
 _ADVICE = {r[0]: r[1] for r in rows("advice.tsv") if len(r) >= 2}
-_ADVICE_END = re.compile(r"(?:" + "|".join(map(re.escape, sorted(_ADVICE.get("ending", "").split(" "), key=len, reverse=True)))
-                         + r")[.!]?$")
-_ADVICE_SKIP = tuple(_ADVICE.get("skip", "").split())
+_ADVICE_ENDINGS = tuple(_ADVICE.get("ending", "").split(" "))
+_ADVICE_SKIP = re.compile("|".join(map(re.escape, _ADVICE.get("skip", "").split())) or r"(?!)")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-•·*▶►]|\d{1,2}[.)])[ \t]*(?P<item>[^\n]+)$", re.MULTILINE)
 _HANGUL = re.compile(r"[가-힣]")
 _DOSE = re.compile(r"\d\s*(?:mg|mcg|g|mL|ml|IU|U)\b")
@@ -179,24 +179,28 @@ _PIECE = re.compile(r"[^,，;/]+")
 _ADVICE_TERM = Term("", Category.PROCEDURE, "생활 지도", None, None, None, 3, False, False)
 
 
+def _ends_like_advice(body: str) -> bool:
+    """Ends in an instruction ending, maybe with a final '.' or '!' (걷기, 쉬세요!)."""
+    return body.endswith(_ADVICE_ENDINGS) or (body[-1] in ".!" and body[:-1].endswith(_ADVICE_ENDINGS))
+
+
 def advice_items(text: str) -> list[Match]:
     """'- 손톱 짧게 깎기', '짠 음식 줄이기, 다리 올리고 쉬기', '물 많이 먹이세요': advice in list items is a
     procedure (non-drug treatment), one per comma-separated piece that ends like an instruction."""
     out: list[Match] = []
-    for m in _LIST_ITEM.finditer(text):
+    for m in match_lines(_LIST_ITEM, text):
         start = m.start("item")
         for piece in _PIECE.finditer(m.group("item")):
             raw = piece.group()
             body = raw.strip().rstrip(".")
-            if len(body) < 3 or len(body) > 30 or not _HANGUL.search(body) or any(w in body for w in _ADVICE_SKIP) \
-                    or _DOSE.search(body):
+            if len(body) < 3 or len(body) > 30 or not _ends_like_advice(body) or not _HANGUL.search(body) \
+                    or _ADVICE_SKIP.search(body) or _DOSE.search(body):
                 continue  # a dose makes it a prescription line, not advice
-            if _ADVICE_END.search(body):
-                # Frequency and duration before the advice are attributes, not the mention: 주 5회 30분 걷기 → 걷기.
-                lead = _LEAD_FREQUENCY.match(body)
-                cut = lead.end() if lead and lead.end() < len(body) else 0
-                b = start + piece.start() + len(raw) - len(raw.lstrip()) + cut
-                out.append(Match(b, b + len(body) - cut, replace(_ADVICE_TERM, surface=body[cut:])))
+            # Frequency and duration before the advice are attributes, not the mention: 주 5회 30분 걷기 → 걷기.
+            lead = _LEAD_FREQUENCY.match(body)
+            cut = lead.end() if lead and lead.end() < len(body) else 0
+            b = start + piece.start() + len(raw) - len(raw.lstrip()) + cut
+            out.append(Match(b, b + len(body) - cut, replace(_ADVICE_TERM, surface=body[cut:])))
     return out
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Protocol, TypeVar
 
@@ -19,6 +19,26 @@ def ascii_lower(text: str) -> str:
     """Lower-case ASCII letters only, keeping every offset. Cached: the lexicon and the ConText cues lower the
     same note text, and a str caches its own hash."""
     return _UPPER_RUN.sub(lambda m: m.group().lower(), text)
+
+
+@lru_cache(maxsize=8)
+def line_starts(text: str) -> tuple[int, ...]:
+    """Offsets where the lines of ``text`` begin (cached like ascii_lower: several stages walk the lines)."""
+    out = [0]
+    nl = text.find("\n")
+    while nl >= 0:
+        out.append(nl + 1)
+        nl = text.find("\n", nl + 1)
+    return tuple(out)
+
+
+def match_lines(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` for a MULTILINE pattern that starts with ``^`` and never crosses a line:
+    one match attempt per line instead of one per character."""
+    for p in line_starts(text):
+        m = pattern.match(text, p)
+        if m is not None:
+            yield m
 
 
 class _Span(Protocol):
