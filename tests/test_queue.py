@@ -416,6 +416,28 @@ def test_stop_finishes_the_current_message_and_releases_the_rest(aws: Any, app: 
     assert attrs["ApproximateNumberOfMessages"] == str(len(NOTES) - 1)
 
 
+def test_recordings_through_the_queue_transient_transcription_failure_then_segments(aws: Any, app: App) -> None:
+    from tests.audio_helpers import FakeTranscriber, wav
+
+    s3, sqs = aws
+    fake = FakeTranscriber(fail=1)  # the engine fails once, the way a cloud transcriber would
+    app.__dict__["transcriber"] = fake
+    url, dlq = create_queue(sqs, "q", visibility_timeout=1, max_receive_count=5)
+    _put_inputs(s3, {"visit.wav": wav(2.0), "broken.m4a": b"not audio at all"})
+    enqueue("s3://notes-in/inbox/", "s3://notes-out/run/", url, s3=s3, sqs=sqs)
+    first = _worker(app, s3, sqs, url, idle=0.2).run()
+    assert first.outcomes == {"retry": 1, "unprocessed": 1}
+    assert _json(s3, "run/unprocessed/broken.m4a.json")["ErrorCode"] == "AUDIO_CORRUPT"
+    assert _json(s3, "run/unprocessed/visit.wav.json")["Retryable"]
+    time.sleep(1.1)
+    assert _worker(app, s3, sqs, url, idle=0.5).run().outcomes == {"done": 1}
+    out = _json(s3, "run/visit.wav.out")
+    assert out["text"].startswith("기침이 계속 나요.") and [s["speaker"] for s in out["segments"]] == [
+        "spk_1", "spk_0", "spk_0"]
+    assert fake.calls == 2 and len(app.store.extractions(out["note_id"])) == 1
+    assert _queue_size(sqs, url) == 0 and _queue_size(sqs, dlq) == 0
+
+
 # -- NoteService support for claimed notes -----------------------------------------------------------
 
 

@@ -171,3 +171,35 @@ def test_two_workers_process_every_note_once_with_one_killed_mid_message(
     done = {name: (tmp_path / name).read_text(errors="replace").count(": done (note") for name in ("b.log", "c.log")}
     assert sum(done.values()) == count and all(done.values()), done  # both took a share
     assert ": done (note" not in (tmp_path / "a.log").read_text(errors="replace")
+
+
+def test_a_second_sigterm_releases_the_message_and_the_note_at_once(moto_server: str, tmp_path: Path) -> None:
+    s3: Any = boto3.client("s3")
+    sqs: Any = boto3.client("sqs")
+    s3.create_bucket(Bucket="notes-in")
+    s3.create_bucket(Bucket="notes-out")
+    s3.put_object(Bucket="notes-in", Key="notes/one.txt", Body=_note(1))
+    url, _ = create_queue(sqs, "batch", visibility_timeout=120)  # only a release makes it visible within the test
+    store, _ = _shared_store("sqlite", tmp_path / "data", s3)
+    enqueue("s3://notes-in/notes/", "s3://notes-out/run/", url, "local", s3=s3, sqs=sqs)
+    marker = tmp_path / "hung-note"
+    worker = _start(tmp_path / "data", url, tmp_path / "a.log", marker)
+    try:
+        deadline = time.monotonic() + 40
+        while not marker.exists():
+            assert time.monotonic() < deadline and worker.poll() is None, _logs(tmp_path)
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)  # the first: finish the message (it hangs, so it does not)
+        time.sleep(0.5)
+        assert worker.poll() is None
+        worker.send_signal(signal.SIGTERM)  # the second: give everything back now
+        assert worker.wait(20) == 130, _logs(tmp_path)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", [])
+    assert len(messages) == 1  # visible again at once, not after its 120 s
+    note = store.get_note(marker.read_text())
+    assert note is not None and note.status is NoteStatus.FAILED and "Interrupted" in (note.error_message or "")
+    assert store.claim(note.id, 3600)  # free for the next worker, whatever its lease

@@ -126,7 +126,11 @@ def _worker(args: argparse.Namespace, settings: Any) -> int:
     worker = Worker(queue, processor, wait_seconds=args.wait_seconds, max_messages=args.max_messages,
                     idle_exit=args.idle_exit)
     worker.install_signal_handlers()
-    processor.warm_up()
-    report = worker.run()
-    print(json.dumps(report.summary()))
+    try:
+        processor.warm_up()
+        worker.run()
+    except KeyboardInterrupt:  # a second SIGTERM/SIGINT: the message in hand was released, not finished
+        print(json.dumps(worker.report.summary()))
+        return 130
+    print(json.dumps(worker.report.summary()))
     return 0
