@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     whisper_cpu_threads: int = Field(0, ge=0, description="CPU threads for Whisper (0: CTranslate2's default).")
     whisper_beam_size: int = Field(5, ge=1, description="Whisper beam size (1 is greedy: faster, less accurate).")
     whisper_word_timestamps: bool = Field(
-        True, description="Time every word, so segments are single sentences (about twice the decoding time).")
+        False, description="Time every word (window-by-window decoding, about 3x slower); off: sentences are timed "
+        "by the speaker's pauses.")
     max_audio_bytes: int = Field(200_000_000, ge=1, description="Largest accepted recording, in bytes.")
     max_audio_seconds: int = Field(3600, ge=1, description="Longest accepted recording, in seconds.")
     transcribe_bucket: str = Field("", description="S3 bucket Amazon Transcribe reads recordings from and writes to.")

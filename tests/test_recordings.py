@@ -15,7 +15,16 @@ from audio_helpers import DICTATION, FakeTranscriber, video_only_webm, wav
 from services.batch import run_batch
 from services.errors import ErrorCode, NoteLensError
 from services.transcription.audio import check_audio
-from services.transcription.whisper import WhisperTranscriber, resolve_model, sentences
+from services.transcription.whisper import (
+    WhisperTranscriber,
+    Window,
+    looping,
+    resolve_model,
+    sentences,
+    silence,
+    speech_windows,
+    timed_sentences,
+)
 from services.wiring import App
 
 
@@ -195,6 +204,36 @@ def test_whisper_segments_are_split_into_sentences_by_word_times() -> None:
     assert got[0].end == pytest.approx(1.9)
     plain = sentences(SimpleNamespace(text=" 기침. ", start=0.0, end=2.0, words=None))
     assert [(s.start, s.end, s.text) for s in plain] == [(0.0, 2.0, "기침.")]
+
+
+def test_speech_is_cut_at_pauses_into_windows_of_at_most_15_seconds() -> None:
+    regions = [(1.4, 2.7), (3.0, 8.5), (8.6, 14.7), (14.7, 20.7), (20.7, 26.6), (26.6, 29.9), (31.0, 47.0)]
+    got = speech_windows(regions)
+    assert [(w.start, w.end) for w in got] == [(1.4, 14.7), (14.7, 26.6), (26.6, 29.9), (31.0, 47.0)]
+    assert got[0].starts == (1.4, 3.0, 8.6) and got[3].starts == (31.0,)  # a longer region stays whole
+    assert all(w.end - w.start <= 15 for w in got[:3])
+    assert speech_windows([]) == []
+
+
+def test_sentences_in_a_window_start_at_the_pause_nearest_their_share_of_the_text() -> None:
+    window = Window(1.36, 14.72, (1.36, 2.99, 8.59))
+    text = "환자 피오 678구, 날짜는 2023년 8월 1일입니다. 환자 기침은 여전히 지속되고 있고 발열은 조금 내려갔는데 여전히 전시합니다."
+    got = timed_sentences(text, window)
+    # By characters the break would fall at 6.3 s; the speaker paused at 8.59 s (2.99 is nearer the start).
+    assert [(s.start, s.end) for s in got] == [(1.36, 8.59), (8.59, 14.72)]
+    assert got[1].text.startswith("환자 기침은")
+    # More sentences than pauses: one pause is taken by the nearest break, the others keep their estimate.
+    three = timed_sentences("가나다라. 마바사아. 자차카타.", Window(0.0, 12.0, (0.0, 7.5)))
+    assert [s.start for s in three] == [0.0, pytest.approx(4.0), 7.5] and three[-1].end == 12.0
+    assert timed_sentences(" 기침. ", window) == [type(got[0])(1.36, 14.72, "기침.")]
+    assert timed_sentences("  ", window) == []
+
+
+def test_a_looping_or_silent_window_is_recognised() -> None:
+    assert looping("환자, " * 60, hit_limit=False)
+    assert looping("환자 기침은 여전히 지속되고 있고", hit_limit=True)
+    assert not looping("환자 기침은 여전히 지속되고 있고 발열은 조금 내려갔는데 여전히 전시합니다.", hit_limit=False)
+    assert silence(0.9, -1.5) and not silence(0.9, -0.3) and not silence(0.1, -1.5)
 
 
 def test_a_missing_whisper_model_is_a_clear_error_and_nothing_is_downloaded(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

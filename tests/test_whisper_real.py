@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from audio_helpers import DICTATION
 
 from services.config import load_settings
-from services.transcription.whisper import model_folders
+from services.transcription.audio import check_audio
+from services.transcription.whisper import WhisperTranscriber, model_folders
 from services.wiring import build_app
 
 
@@ -55,5 +58,42 @@ def test_the_real_dictation_is_transcribed_and_extracted(data_dir: Path) -> None
     cough = next(e for e in view.entities if e.text == "기침")
     fever = next(e for e in view.entities if e.text == "발열")
     assert 0 < (rec.time_of(cough) or 0) <= (rec.time_of(fever) or 0) < 31
+    # A mention plays from its sentence, not from the start of a long stretch: the cough is reported at about
+    # 9 s, the antibiotic at about 21 s (one segment for the whole dictation would start both at 1.4 s).
+    antibiotic = next(e for e in view.entities if e.category.value == "medication" and "항생제" in e.text)
+    assert 5 < (rec.time_of(cough) or 0) < 12 and 14 < (rec.time_of(antibiotic) or 0) < 26
+    assert all(s.end - s.start <= 16 for s in rec.segments)
     assert len(progress) >= 3 and progress == sorted(progress) and progress[-1] == 1.0
 
+
+
+class _Looping:
+    """The loaded CTranslate2 model, except that its first decoding loops on the first window ("환자, 환자, …")."""
+
+    def __init__(self, real: Any, tokenizer: Any) -> None:
+        self._real, self._tokenizer, self.calls = real, tokenizer, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def generate(self, features: Any, prompts: Any, **kwargs: Any) -> Any:
+        results = self._real.generate(features, prompts, **kwargs)
+        self.calls += 1
+        if self.calls > 1:
+            return results
+        loop = self._tokenizer.encode(" 환자," * 80, add_special_tokens=False).ids
+        first = SimpleNamespace(sequences_ids=[loop], scores=results[0].scores, no_speech_prob=0.0)
+        return [first, *results[1:]]
+
+
+def test_a_window_the_decoder_loops_on_is_decoded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = WhisperTranscriber(str(MODEL), cpu_threads=2, beam_size=1)
+    loaded = engine._load()
+    looping = _Looping(loaded.model, loaded.hf_tokenizer)
+    monkeypatch.setattr(loaded, "model", looping)
+    transcript = engine.transcribe(check_audio(DICTATION.name, DICTATION.read_bytes(), 60))
+    assert looping.calls >= 2  # the batch, then faster-whisper's own decoding of the looping window
+    assert "환자, 환자, 환자" not in transcript.text
+    first = transcript.segments[0]
+    assert first.start < 2 and "8월" in first.text, first  # the first window's words, decoded again
+    assert "기침" in transcript.text and "항생제" in transcript.text
