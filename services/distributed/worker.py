@@ -27,7 +27,7 @@ from services.config import Settings
 from services.distributed import SOURCE_ETAG, Task, clean_etag, client, encryption, error_code
 from services.domain import ExtractionResult, Note, NoteStatus, utcnow
 from services.errors import ErrorCode, NoteLensError
-from services.notes import NoteService
+from services.notes import IngestOutcome, NoteService
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class Processor:
         self._write_out(task, service, note, result, etag)
         return Result(Outcome.DONE, note.id)
 
-    def _extract_claimed(self, service: NoteService, note: Note) -> Any:
+    def _extract_claimed(self, service: NoteService, note: Note) -> IngestOutcome:
         try:
             if note.text is None:  # a recording whose worker died before its transcript was stored
                 return service.retry(note.id, claimed=True)
