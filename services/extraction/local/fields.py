@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -129,13 +129,18 @@ def summary(
     scored = []
     present.sort(key=lambda x: x.begin)
     starts = [x.begin for x in present]
+    ends = [x.end for x in present]
+    heading_starts = [hb for hb, _ in headings]
     for m in _SENT.finditer(text):
         b, e = m.span()
-        for hb, he in headings:  # drop the "C.C:" label itself
-            if hb <= b < he:
-                b = he
+        # Drop the "C.C:" label itself (headings are one per line, in order: only the last one before b can hold it).
+        h = bisect_right(heading_starts, b) - 1
+        if h >= 0 and b < headings[h][1]:
+            b = headings[h][1]
         lo, hi = bisect_left(starts, b), bisect_left(starts, e)
-        inside = [x for x in present[lo:hi] if x.end <= e]
+        if lo == hi:
+            continue
+        inside = [present[i] for i in range(lo, hi) if ends[i] <= e]
         if not inside:
             continue
         bonus = 2 if any(x.section in _SUMMARY_SECTIONS for x in inside) else 0

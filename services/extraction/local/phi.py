@@ -8,7 +8,7 @@ more often a noun than a name.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -87,7 +87,8 @@ _LABELLED_NAME = re.compile(
 # was the slowest PHI step.
 _HONORIFIC = re.compile(r"님|씨|환자|선생님|교수님|보호자|간호사|원장님|과장님")
 _DEMOGRAPHIC = re.compile(r"(?:만\s*)?\d{1,3}\s*세|\(\s*(?:[MF]\s*/|\d{1,3}\s*/\s*[MF]|[남여])")
-_DEMOGRAPHIC_STARTS = re.compile(r"[만\d(]")
+# Where a match can begin: 만 before a number, a digit up to two digits before 세, a '(' before a sex or age.
+_DEMOGRAPHIC_STARTS = re.compile(r"[만\d(](?:(?<=만)(?=\s*\d)|(?<=\d)(?=\d{0,2}\s*세)|(?<=\()(?=\s*(?:[MF\d남여])))")
 _NAME_FULL = re.compile(_HANGUL_NAME)
 
 
@@ -390,10 +391,14 @@ RECOGNIZERS: dict[str, Recognizer] = {
     # starts: a date begins at the first digit of a number; an age there, at 만 or at the whitespace after 나이: /
     # Age: (after a colon); a sex at its word or letter, a '/', or the whitespace after 성별: / 세 (a colon or 세).
     "date": _windowed(_DATE, "date", r"\d\s?[-./]\s?\d{1,2}\s?[-./]|\d\s?[년월]|\d/\d", starts=r"\d+"),
-    "age": _windowed(_AGE, "age", r"\d\s*(?:세|살|대|[yY]/?[oO]|yrs|years)|나이|Age|[MF]/\d|\d\s*/\s*[MF남여]|[남여]/\d",
+    # The age and sex triggers open with one character class (then the alternatives, in their order, each behind
+    # a lookbehind on that character), so re scans for it: same matches as "\d\s*(?:세|…)|나이|Age|…".
+    "age": _windowed(_AGE, "age", r"[\d나AMF남여](?:(?<=\d)\s*(?:세|살|대|[yY]/?[oO]|yrs|years)|(?<=나)이|(?<=A)ge|(?<=[MF])/\d"
+                                  r"|(?<=\d)\s*/\s*[MF남여]|(?<=[남여])/\d)",
                      starts=r"\d+|만|(?<=[:：])\s"),
-    "sex": _windowed(_SEX, "sex", r"성별|Sex|\d\s*/\s*[MF]|[MF]\s*/\s*\d|\d\s*세|\d대|[남여]\s*[/,]|[Mm]ale|[Ff]emale",
-                     starts=r"[/남여MFmf]|(?<=[:：세])\s"),
+    "sex": _windowed(_SEX, "sex", r"[성S\dMF남여mf](?:(?<=성)별|(?<=S)ex|(?<=\d)\s*/\s*[MF]|(?<=[MF])\s*/\s*\d|(?<=\d)\s*세"
+                                  r"|(?<=\d)대|(?<=[남여])\s*[/,]|(?<=[Mm])ale|(?<=[Ff])emale)",
+                     starts=r"[/남여MF]|male|female|(?<=[:：세])\s"),
 }
 # When spans overlap, the more specific type wins (an RRN is not a date or a phone number).
 _RANK = {"rrn": 0, "email": 1, "patient_id": 2, "insurance_id": 2, "license_number": 2, "phone": 3, "fax": 3, "address": 4,
@@ -406,11 +411,13 @@ def find_phi(text: str, enabled: Iterable[str] | None = None) -> list[PhiSpan]:
         if enabled is None or name in enabled:
             spans.extend(recognizer(text))
     spans.sort(key=lambda s: (_RANK[s[2]], -(s[1] - s[0]), s[0]))
+    # Chosen spans are disjoint, so only the last one starting before a span's end can overlap it.
     chosen: list[PhiSpan] = []
     for span in spans:
-        if all(span[1] <= c[0] or span[0] >= c[1] for c in chosen):
-            chosen.append(span)
-    return sorted(chosen)
+        i = bisect_left(chosen, (span[1],)) - 1
+        if i < 0 or chosen[i][1] <= span[0]:
+            insort(chosen, span)
+    return chosen
 
 
 _PLACEHOLDER = {"name": "이름", "phone": "전화", "rrn": "주민번호", "patient_id": "등록번호", "address": "주소",
