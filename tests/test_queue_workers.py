@@ -32,7 +32,7 @@ NOTES = 200
 VISIBILITY = 3  # seconds: the killed worker's message is visible again soon
 # Seconds: its claimed note can be taken again after this. Longer than any stall of a live worker on a busy machine
 # (a lease shorter than one extraction would let a second worker take a note still being worked on).
-LEASE = 10
+LEASE = 20
 
 
 def _free_port() -> int:
