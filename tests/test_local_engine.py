@@ -63,6 +63,12 @@ def test_symptoms_map_to_one_normalized_term(engine: LocalKoreanEngine, text: st
         ("폐렴 배제할 수 없음", "폐렴", "uncertain"),
         ("수술력: 충수절제술", "충수절제술", "historical"),
         ("diarrhea(-)", "설사", "negated"),
+        # A topic-marked item after a comma is the negation's own subject; a bare or coordinated list is negated whole.
+        ("3일 전부터 두통, 발열은 없음", "두통", "present"),
+        ("3일 전부터 두통, 발열은 없음", "발열", "negated"),
+        ("두통 호소, 발열은 부인", "두통", "present"),
+        ("두통, 기침이나 가래는 없음", "두통", "negated"),
+        ("기침, 가래는 없고 발열 있음", "기침", "present"),
     ],
 )
 def test_assertions(engine: LocalKoreanEngine, text: str, normalized: str, assertion: str) -> None:

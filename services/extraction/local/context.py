@@ -98,6 +98,12 @@ def find_terminators(text: str) -> list[tuple[int, int]]:
             continue
         out.append((begin, end))
     return sorted(out)
+# "3일 전부터 두통, 발열은 없음": after a comma, a single item marked with the topic/contrast particle (은/는) is the
+# subject of the negation that follows; the mentions before the comma are not negated. A coordinated item
+# ("흡연 및 음주력은", "기침이나 가래는") or a bare list ("기침, 가래, 발열 없음") still negates the whole list.
+_TOPIC_AFTER_COMMA = re.compile(
+    r"[,，][ \t]*(?:(?!및|또는|혹은|이나|or\b|and\b)[^,，/&\n])*?[가-힣A-Za-z)](?<!이나)(?<!거나)[은는][ \t]*$")
+
 # Words that contain a cue but are not one (산부인과 is not 부인, 정상화 is not 정상).
 _PSEUDO = re.compile(r"산부인과|부인과|음성\s*(?:녹음|인식|파일)|정상화|not only|no change|없이\s*지내")
 
@@ -195,7 +201,8 @@ class Assertions:
                 if cue.scope == "adjacent":
                     if text[end:hit.begin].strip() == "":
                         out[cue.assertion] = True
-                elif not self._blocked(end, hit.begin):
+                elif not self._blocked(end, hit.begin) and not (
+                        cue.assertion == "negated" and _TOPIC_AFTER_COMMA.search(text, end, hit.begin)):
                     out[cue.assertion] = True
             elif cue.direction == "forward" and hit.end <= begin:
                 if cue.scope == "line" or not self._blocked(hit.end, begin):
