@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     dynamodb_table: str = Field("notelens", description="DynamoDB table for records (backend aws), created on first "
                                 "use when missing.")
     queue_url: str = Field("", description="SQS queue of the distributed batch (batch --queue and worker default).")
+    output_uri: str = Field("", description="s3://bucket/prefix/ where the S3-event Lambda writes .out files and "
+                            "unprocessed records.")
     search_backend: Literal["sqlite", "opensearch"] = Field(
         "sqlite", description="Search backend: embedded SQLite FTS5, or OpenSearch at OPENSEARCH_URL.")
     opensearch_index: str = Field("notelens-notes", description="OpenSearch alias searched and swapped on reindex.")

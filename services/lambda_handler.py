@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -59,7 +58,9 @@ def tasks_from_s3_event(event: dict[str, Any], output_uri: str) -> list[Task]:
 
 
 def _output_uri() -> str:
-    uri = os.environ.get(OUTPUT_ENV, "")
+    from services.config import load_settings
+
+    uri = load_settings().output_uri
     if not uri:
         raise RuntimeError(f"{OUTPUT_ENV} is not set: the S3 URI where .out files are written (s3://bucket/prefix/)")
     return uri
