@@ -343,6 +343,12 @@ def test_descriptive_findings(engine: LocalKoreanEngine, text: str, category: st
     ("text", "category", "span"),
     [
         ('"허리가 끊어질 것 같아요"', "symptom", "허리가 끊어질 것 같아요"),  # quoted complaint stays whole
+        # A quoted clause with a symptom found by another stage stays whole too, in place of the inner phrase.
+        ('가끔 "오후만 되면 눈이 침침하고 어깨가 뭉쳐요".', "symptom", "오후만 되면 눈이 침침하고 어깨가 뭉쳐요"),
+        ('"계단 몇 칸만 올라가도 숨이 턱 막혀요"', "symptom", "계단 몇 칸만 올라가도 숨이 턱 막혀요"),
+        # Two sentences in one quote are two mentions.
+        ('"목이 밤마다 가려워요, 긁다 보면 피가 나요"', "symptom", "목이 밤마다 가려워요"),
+        ('"목이 밤마다 가려워요, 긁다 보면 피가 나요"', "symptom", "긁다 보면 피가 나요"),
         ("- 손톱 짧게 깎기", "procedure", "손톱 짧게 깎기"),  # advice in a list item
         ("- 짠 음식 줄이기, 다리 올리고 쉬기", "procedure", "다리 올리고 쉬기"),
         ("- 주 5회 30분 걷기", "procedure", "걷기"),  # frequency is not the mention
@@ -351,6 +357,24 @@ def test_descriptive_findings(engine: LocalKoreanEngine, text: str, category: st
 )
 def test_speech_advice_and_abbreviations(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
     assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(
+    ("text", "inner"),
+    [
+        ('"오후만 되면 눈이 침침하고 어깨가 뭉쳐요"', "어깨가 뭉쳐요"),
+        ('"계단 몇 칸만 올라가도 숨이 턱 막혀요"', "숨이 턱 막혀요"),
+    ],
+)
+def test_quoted_complaint_replaces_its_inner_phrase(engine: LocalKoreanEngine, text: str, inner: str) -> None:
+    assert inner not in [e.text for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "quoted"), [('진단명 "급성 위염" 기재', "급성 위염"),
+                                             ("안내문 '두통 클리닉 안내' 배부", "두통 클리닉 안내")])
+def test_a_quoted_name_is_not_speech(engine: LocalKoreanEngine, text: str, quoted: str) -> None:
+    # A quote that ends in a noun is a name or a title, not a complaint someone said.
+    assert ("symptom", quoted) not in [(e.category.value, e.text) for e in engine.extract(text).entities]
 
 
 @pytest.mark.parametrize("text", ["- Metformin 1000mg bid 유지", "- 4주 후 재진", "LMP 2025.01.02, HPI 1) 없음"])

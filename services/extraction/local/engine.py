@@ -20,6 +20,7 @@ from services.extraction.local.phrases import (
     abbreviation_tests,
     advice_items,
     as_finding,
+    ends_in_predicate,
     quoted_complaints,
     site_predicates,
     site_symptoms,
@@ -75,10 +76,18 @@ class LocalKoreanEngine:
         colloquial_spans = Spans([(c.begin, c.end) for c in colloquial])
         taken = Spans([(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM]
                        + [(c.begin, c.end) for c in colloquial])
-        matches += [p for p in site_predicates(text, matches) if not taken.hits(p.begin, p.end)
-                    and not colloquial_spans.hits(p.begin, p.end)]
-        # Quoted speech keeps its own complaint words as mentions too when they are vocabulary symptoms.
-        matches += [q for q in quoted_complaints(text) if not colloquial_spans.hits(q.begin, q.end)]
+        predicates = [p for p in site_predicates(text, matches) if not taken.hits(p.begin, p.end)
+                      and not colloquial_spans.hits(p.begin, p.end)]
+        # A quoted sentence that states a complaint (a complaint word, or a symptom any stage found in a clause that
+        # ends in a verb) is one mention in place of the colloquial and site phrases inside it; vocabulary
+        # symptoms inside stay mentions too.
+        complaints = Spans([(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM]
+                           + [(c.begin, c.end) for c in colloquial] + [(p.begin, p.end) for p in predicates])
+        quotes = [q for q, speech in quoted_complaints(text)
+                  if speech or (complaints.hits(q.begin, q.end) and ends_in_predicate(q.term.surface))]
+        quote_spans = Spans([(q.begin, q.end) for q in quotes])
+        colloquial = [c for c in colloquial if not quote_spans.hits(c.begin, c.end)]
+        matches += [p for p in predicates if not quote_spans.hits(p.begin, p.end)] + quotes
         matches.sort(key=lambda m: (m.begin, m.end))
 
         matches = site_symptoms(text, [as_finding(with_salt(text, with_laterality(text, m))) for m in matches], self.lexicon)

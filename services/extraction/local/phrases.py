@@ -209,15 +209,35 @@ _QUOTE = re.compile(r"[\"“”「『']([^\"“”」』'\n]{4,45})[\"“”」�
 _SPEECH_TERM = Term("", Category.SYMPTOM, "환자 호소", None, None, None, 3, False, False)
 
 
-def quoted_complaints(text: str) -> list[Match]:
-    """"허리가 끊어질 것 같아요": quoted patient or carer speech that states a complaint is one symptom mention."""
-    out: list[Match] = []
+# Sentences inside one quote: a polite final ending before a comma ("가려워요, 긁다 보면 피가 나요") or a stop.
+_SAID_BREAK = re.compile(r"(?<=요)[,，][ \t]*|[.?!]+[ \t]+")
+
+
+def quoted_complaints(text: str) -> list[tuple[Match, bool]]:
+    """Each sentence of quoted patient or carer speech ("허리가 끊어질 것 같아요"), with whether it holds a
+    complaint word. The engine keeps the ones that state a complaint as one symptom mention each (guideline:
+    patient-voice sentences stay whole)."""
+    out: list[tuple[Match, bool]] = []
     for m in _QUOTE.finditer(text):
-        said = m.group(1).strip()
-        if said and any(w in said for w in _SPEECH_WORDS):
-            b = m.start(1) + len(m.group(1)) - len(m.group(1).lstrip())
-            out.append(Match(b, b + len(said), replace(_SPEECH_TERM, surface=said)))
+        pos = m.start(1)
+        for part in (*_SAID_BREAK.finditer(text, m.start(1), m.end(1)), None):
+            end = part.start() if part is not None else m.end(1)
+            said = text[pos:end].strip()
+            if said:
+                b = pos + len(text[pos:end]) - len(text[pos:end].lstrip())
+                out.append((Match(b, b + len(said), replace(_SPEECH_TERM, surface=said)),
+                            any(w in said for w in _SPEECH_WORDS)))
+            if part is not None:
+                pos = part.end()
     return out
+
+
+def ends_in_predicate(said: str) -> bool:
+    """The last word ends in a verb ending (kiwipiepy), so the quote is a clause someone said, not a quoted name."""
+    from services.extraction.local.colloquial import analyse
+
+    tokens = analyse(said.rsplit(None, 1)[-1].rstrip(",.?!~"))
+    return bool(tokens) and tokens[-1].tag.startswith("E")
 
 
 # A short test abbreviation followed by its value: IPSS 18, BAI: 22, Qmax 8.5 mL/s, EFW 1,200 g.
