@@ -219,6 +219,13 @@ def test_department_rules(engine: LocalKoreanEngine, text: str, department: str)
         # Words no list names: the head alone decides.
         ("좌측 슬개건염 의심", "diagnosis", "슬개건염"),
         ("혈액 검사와 요추천자술", "procedure", "요추천자술"),
+        # A free head compounds even where its word is a suffix stop-word (수술 is no "-술" word), and a noun that
+        # ends in a particle-like syllable (항응고) still joins.
+        ("고관절 수술 후 회복 중", "procedure", "고관절 수술"),
+        ("예방적 항응고 치료로 투여", "procedure", "항응고 치료"),
+        # Education about something is a mention by itself.
+        ("부작용에 대한 교육 제공", "procedure", "교육"),
+        ("저혈당 증상에 대해 교육을 시행함", "procedure", "교육"),
     ],
 )
 def test_word_formation_finds_compounds(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
@@ -235,11 +242,14 @@ def test_word_formation_finds_compounds(engine: LocalKoreanEngine, text: str, ca
         "결정 후 안내",  # -정 is not a runtime head
         "활력징후 안정적",  # 안정 inside 안정적 is not 휴식
         "호흡기내과 협진",  # 호흡 inside 호흡기내과 is not a test
+        "정신과 전문의와의 상담 예약",  # a referral, not counselling
+        "혈액을 검사함",  # a particle ends the noun phrase
     ],
 )
 def test_word_formation_leaves_ordinary_words_alone(engine: LocalKoreanEngine, text: str) -> None:
     clinical = [(e.category.value, e.text) for e in engine.extract(text).entities if e.category.value != "phi"]
-    assert all(t not in ("추가 검사", "검사", "보통", "문제", "결정", "안정", "호흡") for _, t in clinical), clinical
+    assert all(t not in ("추가 검사", "검사", "보통", "문제", "결정", "안정", "호흡", "상담", "혈액을 검사")
+               for _, t in clinical), clinical
 
 
 @pytest.mark.parametrize(

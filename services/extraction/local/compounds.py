@@ -36,6 +36,10 @@ _NOUN_TAGS = frozenset({"NNG", "NNP", "XR", "XSN", "XPN", "SL", "SN", "NR"})
 _MODIFIERS = frozenset(w for r in rows("compound_modifiers.tsv") for w in r[0].split())
 _NOT_IN_COMPOUND = frozenset(w for r in rows("compound_stopwords.tsv") for w in r[0].split())
 _MAX_LEFT = 3
+# "부작용에 대한 교육", "징후에 대해 교육합니다": education or counselling about something is a mention by itself
+# (advice, guideline), its topic being a phrase of its own rather than a compound.
+_ABOUT = re.compile(r"에[ \t]?대(?:한|해서?)[ \t]+$")
+_ABOUT_HEADS = frozenset({"교육", "상담"})
 _OWN_MENTION = frozenset({Category.DIAGNOSIS, Category.SYMPTOM, Category.MEDICATION})
 
 @lru_cache(maxsize=65536)
@@ -51,7 +55,8 @@ def _word_head(word: str) -> tuple[str, Category, bool] | None:
     cached lookup per word: most words of a note recur across notes and name nothing."""
     stem = wordform.strip_josa(word)
     if stem in wordform.stopwords():
-        return None
+        # The stop-words block the suffix reading (수술 is no "-술" compound), not a free head's: 고관절 수술.
+        return (stem, wordform.FREE_HEADS[stem], True) if stem in wordform.FREE_HEADS else None
     head = wordform.head_of(stem, runtime_only=True)
     if head is not None:
         return stem, head.category, False
@@ -94,8 +99,10 @@ class CompoundFinder:
             return False
         if word in _MODIFIERS:
             return True
-        if wordform.strip_josa(word) != word:
-            return False  # a particle ends the noun phrase: 혈액을 검사 is not one term
+        if wordform.strip_josa(word) != word and not _is_noun_word(word):
+            # A particle ends the noun phrase (혈액을 검사 is not one term); a noun that only ends in a syllable a
+            # particle is written with (항응고, 혈소판) is no such word.
+            return False
         other = wordform.FREE_HEADS.get(word, category)
         if other is not category and Category.PROCEDURE in (other, category):
             return False  # 섬유 섭취 | 증가: a treatment word closes its own compound (기능 장애 stays one)
@@ -166,7 +173,7 @@ class CompoundFinder:
                     break
                 start = b
                 j -= 1
-            if bare and start == begin:
+            if bare and start == begin and not (stem in _ABOUT_HEADS and _ABOUT.search(text, max(0, begin - 8), begin)):
                 continue  # 검사, 치료 alone are generic words (추가 검사 예정), not mentions
             known = self.lexicon.term_for(text[start:begin + len(stem)])
             term = known if known is not None and (known.category is category or start == begin) else Term(text[start:begin + len(stem)], category, text[start:begin + len(stem)], None, None, None,
