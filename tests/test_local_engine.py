@@ -294,6 +294,9 @@ def test_experiencer(engine: LocalKoreanEngine, text: str, term: str, experience
         ("환자: 이하준 / M / 2세", "sex", "M"),
         ("48세 M", "sex", "M"),
         ("보호자: 어머니 이수정, 연락처", "name", "이수정"),  # a relation word after a role word
+        ("보호자: 배우자 김말순 (010-4418-2390)", "name", "김말순"),  # a role word is not the name
+        ("진료의: 박지훈  S) 두드러기", "name", "박지훈"),  # a word in -의 before a colon is a doctor's role
+        ("pt: 이서연 / F / 27세", "name", "이서연"),  # a sex letter between the name and the age
     ],
 )
 def test_phi_in_running_text(text: str, phi_type: str, value: str) -> None:
@@ -308,6 +311,9 @@ def test_phi_in_running_text(text: str, phi_type: str, value: str) -> None:
         "당직 인계 사항",  # 인계 is a word, not a name after 당직
         "이름 부르면 눈 뜨고",  # a verb after 이름
         "혈압 120/80, BMI 23",  # not a month/day date
+        "보호자: 배우자 동반",  # a relation word is no name
+        "신장내과 전문의 상담 권유",  # nor a role word
+        "검사의: 결과 참조",  # 의 before a colon names a role only before a name
     ],
 )
 def test_phi_leaves_ordinary_text_alone(text: str) -> None:

@@ -79,8 +79,10 @@ _MASK_MARK = re.compile(r"(?:OO|○○|ㅇㅇ|\*\*|XX|△△|◯◯)(?![A-Za-z])
 _SURNAME_SET = frozenset(SURNAMES)
 _LATIN_NAME = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,2}|[A-Z]{2,}(?: [A-Z][a-z]+){1,2}"
 
+# "진료의: 박지훈", "마취의: …": a word ending in 의 (醫, physician) right before a colon is a doctor's role; the
+# possessive particle 의 never stands before one.
 _LABELLED_NAME = re.compile(
-    r"(?:이름|성명|환자명|환자\s*이름|환자\s*[:：]|환아\s*[:：]|보호자|보호자명|담당의|주치의|담당\s*의사|판독의|작성자|간호사|의사|기록자|Name|Patient|Pt\.?|Physician|Dr\.?|Reported by|Signed by)"
+    r"(?:[가-힣]{1,4}의[ \t]*[:：]|이름|성명|환자명|환자\s*이름|환자\s*[:：]|환아\s*[:：]|보호자|보호자명|담당의|주치의|담당\s*의사|판독의|작성자|간호사|의사|기록자|Name|Patient|Pt\.?|Physician|Dr\.?|Reported by|Signed by)"
     rf"\s*[:：]?\s*(?P<name>{_HANGUL_NAME}|{_LATIN_NAME})(?![가-힣])"
 )
 # Context first, then look back for the name: scanning for ~100 surnames at every character
@@ -169,9 +171,11 @@ def _names_before_demographics(text: str) -> Iterable[PhiSpan]:
     """A Korean name right before an age or sex ("이준호 59세 남", "서민재 (M/71)")."""
     for m in _finditer_at(_DEMOGRAPHIC, _DEMOGRAPHIC_STARTS, text):
         end = m.start()
-        # "정태식 / 71세", "서민재 (M/71)": separators between the name and the age or sex.
+        # "정태식 / 71세", "서민재 (M/71)", "이서연 / F / 27세": separators (and a sex between) before the age or sex.
         while end > 0 and text[end - 1] in "( /,":
             end -= 1
+            if end > 0 and text[end - 1] in "MF남여" and (end < 2 or text[end - 2] in "( /,"):
+                end -= 1
         span = _name_before(text, end, max_gap=2)
         if span:
             yield span[0], span[1], "name"
@@ -205,7 +209,7 @@ def _masked_names(text: str) -> Iterable[PhiSpan]:
 def _labelled_names(text: str) -> Iterable[PhiSpan]:
     for m in _LABELLED_NAME.finditer(text):
         name = m.group("name")
-        if name not in _NOT_NAMES and not any(name.startswith(w) for w in ("환자", "보호")) and not (
+        if name not in _NOT_NAMES and name not in _ROLE_WORDS and not any(name.startswith(w) for w in ("환자", "보호")) and not (
                 len(name) >= 3 and not name.isascii() and _inflected(name)):
             yield m.start("name"), m.end("name"), "name"
 
@@ -231,6 +235,8 @@ _ROLE_AFTER = re.compile(
 # Where the role patterns can start a match (one C pass finds every role word, overlapping ones too): a role
 # word after a non-word character, a Hangul word up to ten syllables before 과 (a department), and a name three
 # to six characters before a role word written after it. Trying only there gives search()'s matches.
+# A role or relation word is never the name beside it ("보호자: 배우자 김말순").
+_ROLE_WORDS = frozenset(w for words in _ROLES.values() for w in words)
 _BEFORE_ROLES = _automaton([*_ROLES.get("before", []), "과"])
 _AFTER_ROLES = _automaton(_ROLES.get("after", []))
 
@@ -268,7 +274,8 @@ def _role_names(text: str) -> Iterable[PhiSpan]:
         while (m := _search_at(pattern, text, starts, pos)) is not None:
             group = "dname" if m.groupdict().get("dname") else "name"
             name = m.group(group)
-            if not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or name[:2] in _NOT_NAMES or _inflected(name):
+            if (not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or name[:2] in _NOT_NAMES or name in _ROLE_WORDS
+                    or _inflected(name)):
                 # Not a name, but it may be a role itself ("보호자: 어머니 이수정"): search again from it.
                 pos = m.start(group) if m.start(group) > m.start() else m.end()
                 continue
