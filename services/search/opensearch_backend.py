@@ -271,11 +271,13 @@ class OpenSearchBackend:
         return cls(connect(settings.opensearch_auth), alias=settings.opensearch_index)
 
     def ensure(self) -> None:
-        """Install the template and, on a new cluster, a first index behind the alias."""
+        """On a new cluster, install the template and a first index behind the alias. An existing alias means both
+        are there (``rebuild`` installs the current template): the template, with its dictionary and synonyms inline,
+        is megabytes to compress and send, which every note's index update paid while a cluster was down."""
         if self._ready:
             return
-        self.client.indices.put_index_template(name=self.alias, body=render_template(self.alias))
         if not self.client.indices.exists_alias(name=self.alias):
+            self.client.indices.put_index_template(name=self.alias, body=render_template(self.alias))
             index = self._new_index_name()
             self.client.indices.create(index=index)
             self.client.indices.update_aliases(body=alias_actions(self.alias, index, []))
