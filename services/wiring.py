@@ -96,6 +96,8 @@ class App:
             from services.search.opensearch_backend import check
 
             probes["search"] = lambda: check(self.settings.opensearch_index, self.settings.opensearch_auth)
+            if self.settings.backend == "aws":  # the analytics aggregations ask the same cluster
+                probes["analytics"] = probes["search"]
         if self.settings.queue_url:
             probes["queue"] = lambda: queue_check(self.settings.queue_url)
         return probes

@@ -66,6 +66,7 @@ def test_home_upload_and_review_pages_run_unchanged_on_aws(aws_app: App) -> None
     assert state["저장소"] == "사용 가능"  # DynamoDB answered DescribeTable
     assert state["원본 파일"] == "사용 가능"  # S3 answered HeadBucket
     assert state["검색"] == "연결 안 됨"  # OpenSearch did not
+    assert state["통계"] == "연결 안 됨"  # the analytics aggregations run on the same cluster
 
     upload = AppTest.from_file(str(ROOT / "pages/1_Upload.py"), default_timeout=60)
     upload.run()
