@@ -12,7 +12,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import ahocorasick
@@ -69,6 +69,12 @@ class Rule:
     normalized: str
 
 
+@cache
+def _any_of(words: frozenset[str]) -> re.Pattern[str]:
+    """One pattern for a subject set: its first match is where the first of the words occurs."""
+    return re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
+
+
 def _load() -> tuple[list[Rule], ahocorasick.Automaton]:
     """The rules, and one Aho-Corasick automaton over every written predicate form: each form maps to the
     subject sets that must stand shortly before it (None: the predicate alone is enough)."""
@@ -85,7 +91,7 @@ def _load() -> tuple[list[Rule], ahocorasick.Automaton]:
                 by_form.setdefault(form, []).append(subjects)
     automaton = ahocorasick.Automaton()
     for form, subject_sets in by_form.items():
-        automaton.add_word(form, (len(form), tuple(subject_sets)))
+        automaton.add_word(form, (len(form), tuple(None if s is None else _any_of(s) for s in subject_sets)))
     automaton.make_automaton()
     return rules, automaton
 
@@ -167,11 +173,9 @@ def _prefilter_hits(text: str) -> list[tuple[int, int]]:
                 stops = [m.start() for m in _STOP.finditer(text)]
             i = bisect_left(stops, begin) - 1
             window_start = stops[i] + 1 if i >= 0 and stops[i] >= lo else lo
-            window = text[window_start:begin]
-            for subject in subjects:
-                pos = window.find(subject)
-                if pos >= 0 and (start is None or pos + window_start < start):
-                    start = pos + window_start
+            first = subjects.search(text, window_start, begin)
+            if first is not None and (start is None or first.start() < start):
+                start = first.start()
         if start is not None:
             hits.append((start, end))
     return sorted(hits)

@@ -79,12 +79,13 @@ _MASK_MARK = re.compile(r"(?:OO|○○|ㅇㅇ|\*\*|XX|△△|◯◯)(?![A-Za-z])
 _SURNAME_SET = frozenset(SURNAMES)
 _LATIN_NAME = r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,2}|[A-Z]{2,}(?: [A-Z][a-z]+){1,2}"
 
-# "진료의: 박지훈", "마취의: …": a word ending in 의 (醫, physician) right before a colon is a doctor's role; the
-# possessive particle 의 never stands before one.
 _LABELLED_NAME = re.compile(
-    r"(?:[가-힣]{1,4}의[ \t]*[:：]|이름|성명|환자명|환자\s*이름|환자\s*[:：]|환아\s*[:：]|보호자|보호자명|담당의|주치의|담당\s*의사|판독의|작성자|간호사|의사|기록자|Name|Patient|Pt\.?|Physician|Dr\.?|Reported by|Signed by)"
+    r"(?:이름|성명|환자명|환자\s*이름|환자\s*[:：]|환아\s*[:：]|보호자|보호자명|담당의|주치의|담당\s*의사|판독의|작성자|간호사|의사|기록자|Name|Patient|Pt\.?|Physician|Dr\.?|Reported by|Signed by)"
     rf"\s*[:：]?\s*(?P<name>{_HANGUL_NAME}|{_LATIN_NAME})(?![가-힣])"
 )
+# "진료의: 박지훈", "마취의: …": a word ending in 의 (醫, physician) right before a colon is a doctor's role; the
+# possessive particle 의 never stands before one. (Its own pattern, opening with 의, so re scans for that.)
+_DOCTOR_LABEL = re.compile(rf"의(?<=[가-힣]의)[ \t]*[:：]\s*[:：]?\s*(?P<name>{_HANGUL_NAME}|{_LATIN_NAME})(?![가-힣])")
 # Context first, then look back for the name: scanning for ~100 surnames at every character
 # was the slowest PHI step.
 _HONORIFIC = re.compile(r"님|씨|환자|선생님|교수님|보호자|간호사|원장님|과장님")
@@ -207,7 +208,7 @@ def _masked_names(text: str) -> Iterable[PhiSpan]:
 
 
 def _labelled_names(text: str) -> Iterable[PhiSpan]:
-    for m in _LABELLED_NAME.finditer(text):
+    for m in (*_LABELLED_NAME.finditer(text), *_DOCTOR_LABEL.finditer(text)):
         name = m.group("name")
         if name not in _NOT_NAMES and name not in _ROLE_WORDS and not any(name.startswith(w) for w in ("환자", "보호")) and not (
                 len(name) >= 3 and not name.isascii() and _inflected(name)):
