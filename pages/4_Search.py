@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from services.errors import NoteLensError
 from services.i18n import t
 from services.search import ASSERTIONS, SearchQuery
 from services.search.snippet import search_card
@@ -76,7 +77,11 @@ signature = query.model_dump_json()
 if st.session_state.get("search_signature") != signature:  # a new question starts on page one
     st.session_state["search_signature"] = signature
     st.session_state["search_page"] = 1
-results = a.search.search(query.model_copy(update={"page": st.session_state["search_page"]}))
+try:
+    results = a.search.search(query.model_copy(update={"page": st.session_state["search_page"]}))
+except NoteLensError as err:  # the cluster is down: say so, nothing else on this page can work
+    st.error(f"{t(f'err_{err.code}', L)} ({err.message})")
+    st.stop()
 if results.page > results.pages:
     st.session_state["search_page"] = results.pages
     results = a.search.search(query.model_copy(update={"page": results.pages}))

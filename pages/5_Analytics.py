@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from services.analytics import AGE_BANDS, ASSERTIONS, SEXES, Drill, Filter, Period, auto_grain, to_csv
+from services.errors import NoteLensError
 from services.i18n import t
 from ui.analytics_charts import (
     band_label,
@@ -34,6 +35,11 @@ labels = category_labels(L)
 
 st.title(t("an_title", L))
 st.caption(t("an_intro", L))
+try:
+    an.date_bounds()
+except NoteLensError as err:  # the OpenSearch cluster is down: say so, nothing else on this page can work
+    st.error(f"{t(f'err_{err.code}', L)} ({err.message})")
+    st.stop()
 
 PRESETS = [7, 30, 90, 365, 0]  # days; 0: a custom range
 CATEGORIES = ["symptom", "diagnosis", "medication", "test", "procedure"]

@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     NO_SPEECH = "NO_SPEECH"  # the engine heard no speech in it
     TRANSCRIBER_NOT_CONFIGURED = "TRANSCRIBER_NOT_CONFIGURED"  # no local Whisper model, no S3 bucket
     TRANSCRIPTION_FAILED = "TRANSCRIPTION_FAILED"  # the engine failed on this recording
+    SEARCH_UNAVAILABLE = "SEARCH_UNAVAILABLE"  # the OpenSearch cluster behind search and analytics does not answer
 
 
 class NoteLensError(Exception):

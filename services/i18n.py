@@ -451,6 +451,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                                        "The transcription engine is not set up (model or S3 bucket)."),
     "err_TRANSCRIPTION_FAILED": ("받아쓰기에 실패했습니다. 메시지를 확인하고 다시 시도하세요.",
                                  "Transcription failed; read the message and retry."),
+    "err_SEARCH_UNAVAILABLE": ("검색·통계 클러스터(OpenSearch)가 응답하지 않습니다. 기록 저장과 검토는 계속할 수 있고, 색인은 "
+                               "`python -m services reindex`로 다시 만들 수 있습니다. 상태는 홈에 표시됩니다.",
+                               "The search and analytics cluster (OpenSearch) does not answer. Storing and reviewing "
+                               "notes still work, and `python -m services reindex` rebuilds the index; Home shows its "
+                               "state."),
     # Hospital map (issue 11)
     "map_title": ("병원 지도", "Hospital map"),
     "map_intro": (

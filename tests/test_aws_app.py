@@ -92,3 +92,12 @@ def test_home_upload_and_review_pages_run_unchanged_on_aws(aws_app: App) -> None
     review.text_input(key="reviewer").set_value("Dr. Kim")
     review.button(key="save_review").click().run()
     assert [r.reviewer for r in aws_app.store.reviews(note.id)] == ["Dr. Lee", "Dr. Kim"]
+
+
+def test_search_and_analytics_pages_say_the_cluster_is_down(aws_app: App) -> None:
+    """OpenSearch unreachable: a message with what to do, not a traceback (storing and reviewing go on)."""
+    for page in ("pages/4_Search.py", "pages/5_Analytics.py"):
+        at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+        at.run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert any("OpenSearch" in e.value and "reindex" in e.value for e in at.error), page

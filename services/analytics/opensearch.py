@@ -328,8 +328,11 @@ class OpenSearchAnalytics:
     def _search(self, body: dict[str, Any]) -> dict[str, Any]:
         from opensearchpy.exceptions import NotFoundError
 
+        from services.search.opensearch_backend import answering
+
         try:
-            response: dict[str, Any] = self.client.search(index=self.alias, body=body)
+            with answering():
+                response: dict[str, Any] = self.client.search(index=self.alias, body=body)
         except NotFoundError:
             # No index yet (nothing indexed, or reindex never ran): nothing to count, as an empty store.
             if not self._told_missing:

@@ -17,11 +17,13 @@ import logging
 import os
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from services.errors import ErrorCode, NoteLensError
 from services.search import (
     NOTE_FIELDS,
     EntityClause,
@@ -254,6 +256,21 @@ def parse_response(response: dict[str, Any], plan: Plan) -> SearchResults:
 # -- the backend -------------------------------------------------------------------------------------
 
 
+@contextmanager
+def answering() -> Iterator[None]:
+    """A cluster that cannot be reached or refuses our credentials becomes SEARCH_UNAVAILABLE, which the pages show
+    as a message (not a traceback) while storing and reviewing go on."""
+    from opensearchpy.exceptions import AuthenticationException, AuthorizationException
+    from opensearchpy.exceptions import ConnectionError as ClusterConnectionError
+
+    try:
+        yield
+    except (ClusterConnectionError, AuthenticationException, AuthorizationException) as exc:
+        raise NoteLensError(ErrorCode.SEARCH_UNAVAILABLE,
+                            f"OpenSearch does not answer ({type(exc).__name__}): check OPENSEARCH_URL, "
+                            "NOTELENS_OPENSEARCH_AUTH and the cluster.") from exc
+
+
 class OpenSearchBackend:
     name = "opensearch"
 
@@ -331,9 +348,10 @@ class OpenSearchBackend:
         return n
 
     def search(self, plan: Plan) -> SearchResults:
-        self.ensure()
         started = time.perf_counter()
-        response = self.client.search(index=self.alias, body=search_body(plan))
+        with answering():
+            self.ensure()
+            response = self.client.search(index=self.alias, body=search_body(plan))
         results = parse_response(response, plan)
         results.took_ms = (time.perf_counter() - started) * 1000
         return results
@@ -341,9 +359,10 @@ class OpenSearchBackend:
     def values(self, name: str) -> list[str]:
         if name not in NOTE_FIELDS:
             raise ValueError(f"not a note field: {name}")
-        self.ensure()
         body = {"size": 0, "aggs": {"v": {"terms": {"field": name, "size": 500, "order": {"_key": "asc"}}}}}
-        response = self.client.search(index=self.alias, body=body)
+        with answering():
+            self.ensure()
+            response = self.client.search(index=self.alias, body=body)
         return [str(b["key"]) for b in response["aggregations"]["v"]["buckets"]]
 
     def count(self) -> int:
