@@ -223,6 +223,9 @@ def test_department_rules(engine: LocalKoreanEngine, text: str, department: str)
         # ends in a particle-like syllable (항응고) still joins.
         ("고관절 수술 후 회복 중", "procedure", "고관절 수술"),
         ("예방적 항응고 치료로 투여", "procedure", "항응고 치료"),
+        # An adjectival -성 noun before a disease the vocabulary names is its subtype and stays in the mention.
+        ("r/o 임신성 당뇨", "diagnosis", "임신성 당뇨"),
+        ("폐렴구균성 폐렴 진단", "diagnosis", "폐렴구균성 폐렴"),
         # Education about something is a mention by itself.
         ("부작용에 대한 교육 제공", "procedure", "교육"),
         ("저혈당 증상에 대해 교육을 시행함", "procedure", "교육"),
@@ -244,11 +247,12 @@ def test_word_formation_finds_compounds(engine: LocalKoreanEngine, text: str, ca
         "호흡기내과 협진",  # 호흡 inside 호흡기내과 is not a test
         "정신과 전문의와의 상담 예약",  # a referral, not counselling
         "혈액을 검사함",  # a particle ends the noun phrase
+        "안정성 평가 예정",  # a -성 noun before a word that names no disease
     ],
 )
 def test_word_formation_leaves_ordinary_words_alone(engine: LocalKoreanEngine, text: str) -> None:
     clinical = [(e.category.value, e.text) for e in engine.extract(text).entities if e.category.value != "phi"]
-    assert all(t not in ("추가 검사", "검사", "보통", "문제", "결정", "안정", "호흡", "상담", "혈액을 검사")
+    assert all(t not in ("추가 검사", "검사", "보통", "문제", "결정", "안정", "호흡", "상담", "혈액을 검사", "안정성 평가")
                for _, t in clinical), clinical
 
 

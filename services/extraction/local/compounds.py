@@ -115,6 +115,22 @@ class CompoundFinder:
             return not (category is Category.PROCEDURE and term.category in _OWN_MENTION)
         return _is_noun_word(word)
 
+    def _subtype_before(self, text: str, prev: re.Match[str], word: re.Match[str], out: list[Match]) -> bool:
+        """"임신성 당뇨", "알레르기성 비염": an adjectival -성 noun written before a disease the vocabulary names
+        gives its subtype, which the guideline keeps in the mention; the disease has no head to find it by."""
+        before = prev.group()
+        if not before.endswith("성") or len(before) < 3 or text[prev.end():word.start()] != " ":
+            return False
+        stem = wordform.strip_josa(word.group())
+        term = self.lexicon.term_for(stem)
+        if term is None or term.category is not Category.DIAGNOSIS or not _is_noun_word(before):
+            return False
+        surface = text[prev.start():word.start() + len(stem)]
+        known = self.lexicon.term_for(surface)
+        out.append(Match(prev.start(), word.start() + len(stem), known if known is not None and known.category is
+                         Category.DIAGNOSIS else Term(surface, Category.DIAGNOSIS, surface, None, None, None, 5, False, False)))
+        return True
+
     def find(self, text: str) -> list[Match]:
         return self._korean(text) + self._english(text)
 
@@ -162,6 +178,8 @@ class CompoundFinder:
         for i, w in enumerate(words):
             found = _word_head(w.group())
             if found is None:
+                if i:
+                    self._subtype_before(text, words[i - 1], w, out)
                 continue
             stem, category, bare = found
             begin = start = w.start()
