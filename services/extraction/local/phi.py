@@ -312,13 +312,15 @@ _GENERIC_ORG_PREFIX = frozenset(
 _EMPLOYER = re.compile(r"(?:회사|직장|소속|근무처|재직|근무지|직장명|회사명|Employer)\s*[(:：]\s*(?P<org>(?:㈜|\(주\))?[가-힣A-Za-z]{2,15})")
 
 
-# A named organization starts a whole Hangul word that ends in a kind, or at (주)/㈜.
-_ORG_ENDS = re.compile(rf"(?:{'|'.join(_ORG_KINDS)})(?![가-힣])|\(주\)|㈜")
+# A named organization starts a whole Hangul word that ends in a kind, or at (주)/㈜ (one C pass finds them all).
+_ORG_ENDS = _automaton([*_ORG_KINDS, "(주)", "㈜"])
 
 
 def _org_starts(text: str) -> list[int]:
-    return sorted({_word_start(text, m.start()) if _is_syllable(m.group()[0]) else m.start()
-                   for m in _ORG_ENDS.finditer(text)})
+    size = len(text)
+    return sorted({_word_start(text, last - length + 1) if _is_syllable(text[last]) else last - length + 1
+                   for last, length in _ORG_ENDS.iter(text)
+                   if not _is_syllable(text[last]) or last + 1 == size or not _is_syllable(text[last + 1])})
 
 
 def _organizations(text: str) -> Iterable[PhiSpan]:

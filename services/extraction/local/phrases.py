@@ -13,7 +13,6 @@ from services.extraction.local import wordform
 from services.extraction.local.colloquial import compose, conjugated_prefixes, jamo
 from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.resources import rows
-from services.extraction.local.textutil import match_lines
 
 
 class Spans:
@@ -163,7 +162,7 @@ _GLOSS = re.compile(r"[\sA-Za-z/(),.&*가-힣-]*")
 
 
 def title_lines(text: str) -> Spans:
-    return Spans([(m.start(), m.end()) for m in match_lines(_TITLE_LINE, text) if _GLOSS.fullmatch(m.group("rest"))])
+    return Spans([(m.start(), m.end()) for m in _TITLE_LINE.finditer(text) if _GLOSS.fullmatch(m.group("rest"))])
 
 
 
@@ -188,7 +187,7 @@ def advice_items(text: str) -> list[Match]:
     """'- 손톱 짧게 깎기', '짠 음식 줄이기, 다리 올리고 쉬기', '물 많이 먹이세요': advice in list items is a
     procedure (non-drug treatment), one per comma-separated piece that ends like an instruction."""
     out: list[Match] = []
-    for m in match_lines(_LIST_ITEM, text):
+    for m in _LIST_ITEM.finditer(text):
         start = m.start("item")
         for piece in _PIECE.finditer(m.group("item")):
             raw = piece.group()

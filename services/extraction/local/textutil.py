@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Protocol, TypeVar
 
@@ -30,15 +30,6 @@ def line_starts(text: str) -> tuple[int, ...]:
         out.append(nl + 1)
         nl = text.find("\n", nl + 1)
     return tuple(out)
-
-
-def match_lines(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(text)`` for a MULTILINE pattern that starts with ``^`` and never crosses a line:
-    one match attempt per line instead of one per character."""
-    for p in line_starts(text):
-        m = pattern.match(text, p)
-        if m is not None:
-            yield m
 
 
 class _Span(Protocol):
