@@ -432,6 +432,10 @@ def test_phi_employers_ids_and_layouts(text: str, phi_type: str, value: str) -> 
         ("Morse fall scale 45", "test", "Morse fall scale"),  # English test heads take the words before them
         ("CLO test (+)", "test", "CLO test"),
         ("영양 상담 및 근력 운동 권유", "procedure", "영양 상담"),
+        # A participle right before a finding describes it; one that reports does not join.
+        ("L5 radiating pain 동반", "symptom", "radiating pain"),
+        ("양측 하지 pitting edema (+)", "symptom", "pitting edema"),
+        ("CT showed pleural effusion", "diagnosis", "pleural effusion"),
     ],
 )
 def test_english_stems_and_heads(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:

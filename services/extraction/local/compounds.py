@@ -26,6 +26,9 @@ _EN_SUFFIX = [(suffix, Category(r[1])) for r in rows("english_heads.tsv") if r[0
 _EN_WORDS = {w: Category(r[1]) for r in rows("english_heads.tsv") if r[0] == "word" for w in r[2].split()}
 # Findings that name something on their own ("crackles", "effusion"), unlike generic heads ("pain", "test").
 _EN_ALONE = {w: Category(r[1]) for r in rows("english_heads.tsv") if r[0] == "alone" for w in r[2].split()}
+# "radiating pain", "pitting edema": an -ing/-ed participle right before a finding describes it (one word only,
+# and not one that reports: "showed effusion").
+_EN_REPORTING = frozenset(w for r in rows("english_heads.tsv") if r[0] == "reporting" for w in r[2].split())
 _EN_MODIFIERS = frozenset(w for r in rows("english_modifiers.tsv") for w in r[0].split())
 # Words that end an English noun phrase on its left: a test or procedure takes up to two other words (Morse fall
 # scale, Fundus exam, CLO test), never across these.
@@ -83,6 +86,11 @@ def _english_head(lexicon: Lexicon, word: str) -> tuple[Category, bool, bool] | 
             return None
         category = known.category
     return category, bare, from_head
+
+
+def _participle(word: str) -> bool:
+    low = word.lower()
+    return len(low) >= 6 and low.endswith(("ing", "ed")) and low not in _EN_REPORTING and low not in _EN_FUNCTION
 
 
 @lru_cache(maxsize=65536)
@@ -157,7 +165,8 @@ class CompoundFinder:
                         and (len(prev) >= 3 or (len(prev) == 2 and prev.isupper())))
                 if gap.strip(". ") or len(gap) > 2 or not (
                         prev.lower().rstrip(".") in _EN_MODIFIERS or noun
-                        or (site is not None and site.category is Category.ANATOMY)):
+                        or (site is not None and site.category is Category.ANATOMY) or (
+                            j == i - 1 and category in (Category.SYMPTOM, Category.DIAGNOSIS) and _participle(prev))):
                     break
                 start = b
                 j -= 1
