@@ -373,6 +373,9 @@ def test_descriptive_findings(engine: LocalKoreanEngine, text: str, category: st
         ("- 짠 음식 줄이기, 다리 올리고 쉬기", "procedure", "다리 올리고 쉬기"),
         ("- 주 5회 30분 걷기", "procedure", "걷기"),  # frequency is not the mention
         ("IPSS 18점, Qmax 8.5 mL/s", "test", "Qmax"),  # an abbreviation with its value is a test
+        # Advice said outside a list: the clause after a connective -고 that ends in a polite imperative.
+        ("의사: 타이레놀 드시고 물 많이 드세요.", "procedure", "물 많이 드세요"),
+        ("가습기 틀어주시고 물 많이 먹이세요.", "procedure", "물 많이 먹이세요"),
     ],
 )
 def test_speech_advice_and_abbreviations(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
@@ -397,10 +400,11 @@ def test_a_quoted_name_is_not_speech(engine: LocalKoreanEngine, text: str, quote
     assert ("symptom", quoted) not in [(e.category.value, e.text) for e in engine.extract(text).entities]
 
 
-@pytest.mark.parametrize("text", ["- Metformin 1000mg bid 유지", "- 4주 후 재진", "LMP 2025.01.02, HPI 1) 없음"])
+@pytest.mark.parametrize("text", ["- Metformin 1000mg bid 유지", "- 4주 후 재진", "LMP 2025.01.02, HPI 1) 없음",
+                                  "어디가 불편하세요?", "열 나면 아세트아미노펜 드세요."])  # a question; a drug warning
 def test_prescriptions_visits_and_dates_are_not_advice_or_tests(engine: LocalKoreanEngine, text: str) -> None:
     ents = [(e.category.value, e.text) for e in engine.extract(text).entities]
-    assert not any(c == "procedure" and ("Metformin" in t or "재진" in t) for c, t in ents)
+    assert not any(c == "procedure" and ("Metformin" in t or "재진" in t or t.endswith("세요")) for c, t in ents)
     assert not any(c == "test" and t in ("LMP", "HPI") for c, t in ents)
 
 

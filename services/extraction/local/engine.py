@@ -24,6 +24,7 @@ from services.extraction.local.phrases import (
     quoted_complaints,
     site_predicates,
     site_symptoms,
+    spoken_advice,
     title_lines,
     with_laterality,
     with_salt,
@@ -57,7 +58,8 @@ class LocalKoreanEngine:
         heading_spans = Spans(headings)
         # Exam labels that head a section (V/S, 신체검사) are still tests; other headings are not mentions.
         found = leftmost_longest(self.lexicon.find(text) + self.compounds.find(text)
-                                 + abbreviation_tests(text, self.lexicon) + advice_items(text))
+                                 + abbreviation_tests(text, self.lexicon) + advice_items(text)
+                                 + spoken_advice(text, self.lexicon))
         titles = title_lines(text)
         matches = [m for m in found if not titles.hits(m.begin, m.end)
                    and (m.term.category is Category.TEST or not heading_spans.hits(m.begin, m.end))]

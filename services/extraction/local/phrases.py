@@ -203,6 +203,35 @@ def advice_items(text: str) -> list[Match]:
     return out
 
 
+# Advice said outside a list ("타이레놀 드시고 물 많이 드세요"): a clause ending in a polite imperative from the
+# advice endings, before a stop or a line end (not a question), from the previous stop, comma or connective -고.
+_SPOKEN_ENDINGS = sorted((e for e in _ADVICE_ENDINGS if e.endswith("세요")), key=len, reverse=True)
+_SPOKEN_ADVICE = re.compile(rf"(?:{'|'.join(map(re.escape, _SPOKEN_ENDINGS)) or '(?!)'})(?=[ \t]*(?:[.!\n\"'”]|$))")
+_CLAUSE_START = re.compile(r"(?:[.,!?\n:;\"'“”)]|[가-힣]고[ \t])[ \t]*")
+_CONDITIONAL = re.compile(r"[가-힣]면[ \t]")
+
+
+def spoken_advice(text: str, lexicon: Lexicon) -> list[Match]:
+    """Advice in running text or speech, one clause per instruction; a drug, a plan word or a condition ('열 나면
+    … 드세요' is a warning) makes it something else."""
+    out: list[Match] = []
+    for m in _SPOKEN_ADVICE.finditer(text):
+        lo = max(0, m.start() - 40)
+        start = lo
+        for b in _CLAUSE_START.finditer(text, lo, m.start()):
+            start = b.end()
+        line = text.rfind("\n", 0, m.start()) + 1
+        if _LIST_ITEM.match(text, line):
+            continue  # list items are advice_items'
+        body = text[start:m.end()].strip()
+        if not 3 <= len(body) <= 30 or _ADVICE_SKIP.search(body) or _DOSE.search(body) or _CONDITIONAL.search(body) \
+                or any(t.term.category is Category.MEDICATION for t in lexicon.find(body)):
+            continue
+        b = start + len(text[start:m.end()]) - len(text[start:m.end()].lstrip())
+        out.append(Match(b, b + len(body), replace(_ADVICE_TERM, surface=body)))
+    return out
+
+
 _SPEECH_WORDS = tuple(w for r in rows("patient_speech.tsv") for w in r[0].split())
 _QUOTE = re.compile(r"[\"“”「『']([^\"“”」』'\n]{4,45})[\"“”」』']")
 _SPEECH_TERM = Term("", Category.SYMPTOM, "환자 호소", None, None, None, 3, False, False)
