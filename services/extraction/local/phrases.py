@@ -218,8 +218,8 @@ def spoken_advice(text: str, lexicon: Lexicon) -> list[Match]:
     for m in _SPOKEN_ADVICE.finditer(text):
         lo = max(0, m.start() - 40)
         start = lo
-        for b in _CLAUSE_START.finditer(text, lo, m.start()):
-            start = b.end()
+        for boundary in _CLAUSE_START.finditer(text, lo, m.start()):
+            start = boundary.end()
         line = text.rfind("\n", 0, m.start()) + 1
         if _LIST_ITEM.match(text, line):
             continue  # list items are advice_items'
