@@ -439,6 +439,7 @@ def test_phi_employers_ids_and_layouts(text: str, phi_type: str, value: str) -> 
         # A participle right before a finding describes it; one that reports does not join.
         ("L5 radiating pain 동반", "symptom", "radiating pain"),
         ("양측 하지 pitting edema (+)", "symptom", "pitting edema"),
+        ("Rt. leg radiating pain", "symptom", "radiating pain"),  # the site before the participle stays its own
         ("CT showed pleural effusion", "diagnosis", "pleural effusion"),
     ],
 )

@@ -170,6 +170,8 @@ class CompoundFinder:
                     break
                 start = b
                 j -= 1
+                if j == i - 2 and prev.lower() not in _EN_MODIFIERS and _participle(prev):
+                    break  # "Rt. leg radiating pain": the participle opens the finding, the site before it is its own
             word_end = begin + len(word)
             if bare and start == begin:
                 continue  # "pain", "test" alone: the vocabulary decides
