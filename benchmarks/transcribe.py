@@ -8,6 +8,7 @@ CPU time, the dictation's clinical words each variant heard, and the process's p
     python benchmarks/transcribe.py                        # the model scripts/assemble_whisper_base.py made
     python benchmarks/transcribe.py --model DIR --runs 5 --threads 2 --show
     python benchmarks/transcribe.py --repeat 4             # the dictation 4 times over: a 2-minute recording
+    python benchmarks/transcribe.py --default-only --runs 5
 
 The machine's load average is printed with every figure: on a shared machine the wall time includes waiting for
 a core.
@@ -56,6 +57,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per variant (after one warm-up), interleaved")
     parser.add_argument("--show", action="store_true", help="print each variant's segments")
     parser.add_argument("--repeat", type=int, default=1, help="play the recording this many times, 1 s apart")
+    parser.add_argument("--default-only", action="store_true",
+                        help="time only the app's defaults (a short run that fits between other work's bursts)")
     args = parser.parse_args()
 
     settings = load_settings()
@@ -81,7 +84,7 @@ def main() -> int:
     variants = [default] + [v for v in (("batched windows, beam 5", 5, False), ("batched windows, beam 2", 2, False),
                                         ("batched windows, greedy", 1, False),
                                         ("window by window, beam 5, word timestamps", 5, True))
-                            if v[1:] != default[1:]]
+                            if v[1:] != default[1:] and not args.default_only]
     for _, beam, words in variants:  # warm-up: the first decoding of each kind allocates its buffers
         engine.beam_size, engine.word_timestamps = beam, words
         engine.transcribe(audio)

@@ -6,6 +6,7 @@ another local folder. Without a model the test is skipped on a developer machine
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -68,32 +69,33 @@ def test_the_real_dictation_is_transcribed_and_extracted(data_dir: Path) -> None
 
 
 class _Looping:
-    """The loaded CTranslate2 model, except that its first decoding loops on the first window ("환자, 환자, …")."""
+    """The loaded CTranslate2 model, except that its first decoding loops on its first window ("환자, 환자, …")."""
 
     def __init__(self, real: Any, tokenizer: Any) -> None:
-        self._real, self._tokenizer, self.calls = real, tokenizer, 0
+        self._real, self._tokenizer, self.calls, self._lock = real, tokenizer, 0, threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
     def generate(self, features: Any, prompts: Any, **kwargs: Any) -> Any:
         results = self._real.generate(features, prompts, **kwargs)
-        self.calls += 1
-        if self.calls > 1:
-            return results
+        with self._lock:  # the windows are decoded by two workers at once
+            self.calls += 1
+            if self.calls > 1:
+                return results
         loop = self._tokenizer.encode(" 환자," * 80, add_special_tokens=False).ids
         first = SimpleNamespace(sequences_ids=[loop], scores=results[0].scores, no_speech_prob=0.0)
         return [first, *results[1:]]
 
 
 def test_a_window_the_decoder_loops_on_is_decoded_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = WhisperTranscriber(str(MODEL), cpu_threads=2, beam_size=1)
+    engine = WhisperTranscriber(str(MODEL), cpu_threads=2)
     loaded = engine._load()
     looping = _Looping(loaded.model, loaded.hf_tokenizer)
     monkeypatch.setattr(loaded, "model", looping)
     transcript = engine.transcribe(check_audio(DICTATION.name, DICTATION.read_bytes(), 60))
-    assert looping.calls >= 2  # the batch, then faster-whisper's own decoding of the looping window
+    # Two batches, then faster-whisper's own decoding of the window that looped (one call or more).
+    assert looping.calls >= 3
     assert "환자, 환자, 환자" not in transcript.text
-    first = transcript.segments[0]
-    assert first.start < 2 and "8월" in first.text, first  # the first window's words, decoded again
-    assert "기침" in transcript.text and "항생제" in transcript.text
+    for words in ("8월", "기침", "항생제", "3일"):  # every window's words are there, the looping one's decoded again
+        assert words in transcript.text, (words, transcript.text)
