@@ -189,7 +189,7 @@ class CompoundFinder:
         for i, w in enumerate(words):
             found = _word_head(w.group())
             if found is None:
-                if i:
+                if i and words[i - 1].group().endswith("성"):
                     self._subtype_before(text, words[i - 1], w, out)
                 continue
             stem, category, bare = found
