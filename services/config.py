@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         1, ge=1, description="Whisper beam size: 1 (greedy) keeps 10x real time on two cores; 5 is slower, a little "
         "more accurate.")
     whisper_word_timestamps: bool = Field(
-        False, description="Time every word (window-by-window decoding, about 3x slower); off: sentences are timed "
+        False, description="Time every word (window-by-window decoding, about 4-5x slower); off: sentences are timed "
         "by the speaker's pauses.")
     max_audio_bytes: int = Field(200_000_000, ge=1, description="Largest accepted recording, in bytes.")
     max_audio_seconds: int = Field(3600, ge=1, description="Longest accepted recording, in seconds.")

@@ -18,6 +18,7 @@ from services.transcription.audio import check_audio
 from services.transcription.whisper import (
     WhisperTranscriber,
     Window,
+    blocks,
     looping,
     resolve_model,
     sentences,
@@ -213,6 +214,9 @@ def test_speech_is_cut_at_pauses_into_windows_of_at_most_15_seconds() -> None:
     assert got[0].starts == (1.4, 3.0, 8.6) and got[3].starts == (31.0,)  # a longer region stays whole
     assert all(w.end - w.start <= 15 for w in got[:3])
     assert speech_windows([]) == []
+    # Decoded in even runs: 17 windows for two decoders of 8 are 9 + 8, not 16 + a lone one.
+    assert [len(b) for b in blocks(got * 4 + got[:1], 16)] == [9, 8]
+    assert [len(b) for b in blocks(got, 16)] == [4] and list(blocks([], 16)) == []
 
 
 def test_sentences_in_a_window_start_at_the_pause_nearest_their_share_of_the_text() -> None:

@@ -5,7 +5,7 @@ By default the speech the VAD finds is cut at pauses into windows of at most 15 
 own length (not padded to Whisper's 30 s) and decoded in batches, one decoder per core, where faster-whisper's
 30-second windows one after the other mostly keep one core busy. Each window's sentences are timed by the pauses
 inside it. ``word_timestamps`` switches to faster-whisper's own decoding with a
-time for every word (about 3-4x slower).
+time for every word (about 4-5x slower).
 
 The model is a size name or a local CTranslate2 folder (``NOTELENS_WHISPER_MODEL``). Closed hospital
 networks have no internet, so nothing is ever downloaded: a name is looked up in the folders that
@@ -39,7 +39,7 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.?!。])\s+")
 #: Longest window of speech decoded as one piece. Shorter windows lose context (on the dictation, 6-10 s
 #: windows misheard words and looped on a lone short phrase); longer ones take more decoder steps in turn.
 WINDOW_S = 15.0
-BATCH = 8  # windows decoded together (greedy, 2-minute recording: 25% less CPU time than one by one)
+BATCH = 8  # windows per decoder at once (greedy, 2-minute recording: 20% less CPU time than one by one)
 #: faster-whisper's own limits: above this compression ratio a decoding is a loop; below the no-speech and
 #: log-probability thresholds together, a window is silence the VAD let through.
 _MAX_COMPRESSION = 2.4
@@ -134,8 +134,12 @@ def silence(no_speech_prob: float, avg_logprob: float) -> bool:
     return no_speech_prob > _NO_SPEECH and avg_logprob < _LOW_LOGPROB
 
 
-def _batches(windows: list[Window], size: int) -> Iterator[list[Window]]:
-    for i in range(0, len(windows), size):
+def blocks(windows: list[Window], most: int) -> Iterator[list[Window]]:
+    """The windows in order, in as few runs of at most ``most`` as possible, of even sizes (so the last run is not
+    a lone window that leaves the other decoders idle)."""
+    count = -(-len(windows) // most)
+    size = -(-len(windows) // count) if count else 0
+    for i in range(0, len(windows), size or 1):
         yield windows[i:i + size]
 
 
@@ -281,7 +285,7 @@ class WhisperTranscriber:
         workers = self.threads()
         segments: list[Segment] = []
         with ThreadPoolExecutor(workers) as pool:  # CTranslate2 runs the workers' calls in parallel, without the GIL
-            for block in _batches(windows, BATCH * workers):
+            for block in blocks(windows, BATCH * workers):
                 # Windows dealt out in turn, so each decoder gets long and short ones alike.
                 batches = [block[i::workers] for i in range(workers) if block[i::workers]]
                 texts: dict[Window, str] = {}
