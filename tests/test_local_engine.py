@@ -237,6 +237,19 @@ def test_word_formation_finds_compounds(engine: LocalKoreanEngine, text: str, ca
 
 
 @pytest.mark.parametrize(
+    ("text", "mentions"),
+    [
+        # A term before a particle-like syllable is a term of its own: kiwipiepy reads 흉통과 as 흉 + 통과 (passing).
+        ("어제부터 흉통과 호흡곤란이 있어 내원함", ["흉통", "호흡곤란"]),
+        ("두통과 어지럼증 호소", ["두통", "어지럼증"]),
+        ("예방적 항응고 치료로 투여", ["예방적 항응고 치료"]),
+    ],
+)
+def test_a_particle_after_a_term_ends_the_compound(engine: LocalKoreanEngine, text: str, mentions: list[str]) -> None:
+    assert [e.text for e in engine.extract(text).entities if e.category.value != "phi"] == mentions
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "추가 검사 예정",  # a bare free head is generic

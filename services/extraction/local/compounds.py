@@ -107,9 +107,11 @@ class CompoundFinder:
             return False
         if word in _MODIFIERS:
             return True
-        if wordform.strip_josa(word) != word and not _is_noun_word(word):
+        stem = wordform.strip_josa(word)
+        if stem != word and (self.lexicon.term_for(stem) is not None or not _is_noun_word(word)):
             # A particle ends the noun phrase (혈액을 검사 is not one term); a noun that only ends in a syllable a
-            # particle is written with (항응고, 혈소판) is no such word.
+            # particle is written with (항응고, 혈소판) is no such word — unless what stands before that syllable is
+            # a term itself: 흉통과 호흡곤란 is two symptoms, though kiwipiepy reads 흉통과 as 흉 + 통과.
             return False
         other = wordform.FREE_HEADS.get(word, category)
         if other is not category and Category.PROCEDURE in (other, category):
