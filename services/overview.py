@@ -146,8 +146,9 @@ def overview(store: NoteStore, settings: Settings, backends: dict[str, str], lim
         if component == "transcription":
             checks.append(transcription_check(settings, backend))
         elif component in probes:
-            checks.append(probe_check(component, backend, probes[component], aws=component != "search"
-                                      or settings.opensearch_auth == "sigv4"))
+            # OpenSearch with basic auth needs no AWS configuration; everything else probed here is an AWS service.
+            opensearch_basic = component in ("search", "analytics") and settings.opensearch_auth == "basic"
+            checks.append(probe_check(component, backend, probes[component], aws=not opensearch_basic))
         elif component != "extraction" and backend not in ("—", ""):
             checks.append(Check(component, backend, "ok"))
     return Overview(counts=store.counts(), recent=store.recent(limit),
