@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, cast
 
+from services.aws import error_code
 from services.config import Settings
 from services.search.service import SavedSearchStore
 from services.store.bundle import CacheEntry, NoteBundle
-from services.store.s3 import error_code
 from services.transcription.store import TranscriptStore
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class MigrationReport:
 def _describe(exc: BaseException) -> str:
     # Type and service error code, never the message of an arbitrary exception (it could quote note text).
     code = error_code(exc)
-    return f"{type(exc).__name__}{f' ({code})' if code else ''}"
+    return f"{type(exc).__name__}{f' ({code})' if code != type(exc).__name__ else ''}"
 
 
 def migrate(src: Backends, dst: Backends, dry_run: bool = False, page: int = 200,

@@ -9,14 +9,12 @@ Regenerate the golden files after an intended change with
 from __future__ import annotations
 
 import json
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,22 +40,16 @@ from services.analytics.opensearch import (
 from services.search import SearchEntity
 from services.search.opensearch_backend import analytics_term, check
 from services.wiring import App
+from tests.goldens import check_golden
 from tests.loopback import LoopbackServer
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "analytics"
 PERIOD = Period(date(2025, 3, 1), date(2025, 3, 31))
 NARROW = Filter(category="diagnosis", departments=("호흡기내과", "내과"), age_bands=(3, 8), sexes=("F",),
                 include=frozenset({"negated", "family"}))
 
 
 def golden(name: str, value: Any) -> None:
-    path = GOLDEN / name
-    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    if os.environ.get("NOTELENS_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.is_file(), f"missing golden file {path}"
-    assert json.loads(text) == json.loads(path.read_text(encoding="utf-8")), name
+    check_golden("analytics", name, value)
 
 
 BODIES = {

@@ -8,8 +8,6 @@ and read the diff."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,18 +27,14 @@ from services.search.opensearch_backend import (
 )
 from services.search.service import compile_plan
 from services.search.snippet import CLOSE, OPEN
+from tests.goldens import ROOT as GOLDEN_ROOT
+from tests.goldens import check_golden
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "search"
+GOLDEN = GOLDEN_ROOT / "search"
 
 
 def golden(name: str, value: Any) -> None:
-    path = GOLDEN / name
-    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    if os.environ.get("NOTELENS_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.is_file(), f"missing golden file {path}"
-    assert json.loads(text) == json.loads(path.read_text(encoding="utf-8")), name
+    check_golden("search", name, value)
 
 
 def docs() -> list[SearchDoc]:

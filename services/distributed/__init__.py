@@ -19,9 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from typing import Any
-
-from services.errors import CloudError, ErrorCode
 
 JOB_RECORD = "job.json"
 UNPROCESSED_DIR = "unprocessed/"
@@ -101,38 +98,3 @@ class Task:
         if not (task.bucket and task.key and task.out_bucket and task.rel):
             raise ValueError("a NoteLens batch message without bucket, key, output or path")
         return task
-
-
-_NO_REGION = ("No AWS region is set. Set AWS_DEFAULT_REGION (boto3 does not read AWS_REGION) or a region in your AWS "
-              "profile.")
-
-
-def client(service: str) -> Any:
-    """A boto3 client from the standard configuration; standard retries (throttling and 5xx are retried with
-    backoff before a call is reported failed)."""
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import NoRegionError
-
-    try:
-        return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 5}))
-    except NoRegionError as exc:
-        raise CloudError(ErrorCode.CLOUD_NOT_CONFIGURED, _NO_REGION) from exc
-
-
-def encryption(kms_key_id: str) -> dict[str, str]:
-    """PutObject arguments for server-side encryption: SSE-KMS with the configured key, else SSE-S3."""
-    if kms_key_id:
-        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
-    return {"ServerSideEncryption": "AES256"}
-
-
-def error_code(exc: BaseException) -> str:
-    """The AWS error code of a botocore ClientError, else the exception's type name (never its text: it may
-    quote a key or a note)."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code")
-        if code:
-            return str(code)
-    return type(exc).__name__

@@ -53,8 +53,8 @@ def uses_queue(args: argparse.Namespace) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from services.aws import client
     from services.config import load_settings
-    from services.distributed import client
     from services.errors import NoteLensError
 
     settings = load_settings()

@@ -9,7 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.distributed import JOB_RECORD, Task, clean_etag, encryption, message_id, parse_s3_uri, s3_uri
+from services.aws import encryption
+from services.distributed import JOB_RECORD, Task, clean_etag, message_id, parse_s3_uri, s3_uri
 from services.domain import utcnow
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.aws import encryption, error_code
 from services.batch import BatchReport
-from services.distributed import JOB_RECORD, UNPROCESSED_DIR, encryption, error_code, parse_s3_uri
+from services.distributed import JOB_RECORD, UNPROCESSED_DIR, parse_s3_uri
 from services.errors import ErrorCode
 
 log = logging.getLogger(__name__)

@@ -22,9 +22,10 @@ from pathlib import PurePosixPath
 from types import FrameType
 from typing import Any
 
+from services.aws import client, encryption, error_code
 from services.batch import out_payload
 from services.config import Settings
-from services.distributed import SOURCE_ETAG, Task, clean_etag, client, encryption, error_code
+from services.distributed import SOURCE_ETAG, Task, clean_etag
 from services.domain import ExtractionResult, Note, NoteStatus, utcnow
 from services.errors import ErrorCode, NoteLensError
 from services.notes import IngestOutcome, NoteService

@@ -52,11 +52,11 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services import aws
 from services.domain import Entity, Extraction, ExtractionResult, Note, NoteFields, NoteStatus, Review, utcnow
 from services.errors import CloudError, ErrorCode
 from services.store import BlobStore, NoteExists, ReviewConflict
 from services.store.bundle import CacheEntry, NoteBundle, SourceRecord, entity_term
-from services.store.s3 import aws_client, error_code
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class DynamoDBStore:
         if not self._ready:
             with self._lock:
                 if self._client is None:
-                    self._client = aws_client("dynamodb")
+                    self._client = aws.client("dynamodb")
                 if not self._ready:
                     self._ensure_table(self._client)
                     self._ready = True
@@ -229,7 +229,7 @@ class DynamoDBStore:
             client.describe_table(TableName=self.table)
             return
         except Exception as exc:
-            code = error_code(exc)
+            code = aws.error_code(exc)
             if code in ("AccessDeniedException", "UnrecognizedClientException"):
                 raise CloudError(ErrorCode.CLOUD_NOT_CONFIGURED, (
                     f"DynamoDB table {self.table}: the credentials may not describe it ({code}); "
@@ -243,7 +243,7 @@ class DynamoDBStore:
         try:
             client.create_table(**self.table_definition())
         except Exception as exc:
-            code = error_code(exc)
+            code = aws.error_code(exc)
             if code == "ResourceInUseException":  # another process is creating it right now
                 pass
             elif code in ("AccessDeniedException", "UnrecognizedClientException"):
@@ -277,11 +277,11 @@ class DynamoDBStore:
 
     def check(self) -> tuple[str, str]:
         """(status, detail) for Home: ok, missing (no such table) or unreachable. Never creates the table."""
-        client = aws_client("dynamodb", quick=True)  # Home waits for this: one try, short timeouts
+        client = aws.client("dynamodb", quick=True)  # Home waits for this: one try, short timeouts
         try:
             table = client.describe_table(TableName=self.table)["Table"]
         except Exception as exc:
-            code = error_code(exc)
+            code = aws.error_code(exc)
             if code == "ResourceNotFoundException":
                 return "missing", f"table {self.table} does not exist (created on first use when allowed)"
             if code == "AccessDeniedException":
@@ -391,7 +391,7 @@ class DynamoDBStore:
                 self.client.transact_write_items(TransactItems=actions)
                 return
             except Exception as exc:
-                if error_code(exc) != "TransactionCanceledException":
+                if aws.error_code(exc) != "TransactionCanceledException":
                     raise
                 response = getattr(exc, "response", {})
                 reasons = [str(r.get("Code", "None")) for r in response.get("CancellationReasons", [])]
@@ -408,7 +408,7 @@ class DynamoDBStore:
         try:
             self.client.put_item(TableName=self.table, Item=_encode(item), ConditionExpression="attribute_not_exists(PK)")
         except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
+            if aws.error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
@@ -470,7 +470,7 @@ class DynamoDBStore:
                 ConditionExpression=f"attribute_not_exists({expr.n('n')}) OR {expr.n('n')} < {expr.v(at_least)}",
                 **expr.args())
         except Exception as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
+            if aws.error_code(exc) != "ConditionalCheckFailedException":
                 raise
 
     # -- large values ----------------------------------------------------------------------------
@@ -576,7 +576,7 @@ class DynamoDBStore:
                 UpdateExpression=f"ADD {add.n('srcs')} {add.v({raw_sha256})}",
                 ConditionExpression=f"attribute_exists({add.n('PK')})", **add.args())
         except Exception as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
+            if aws.error_code(exc) != "ConditionalCheckFailedException":
                 raise
 
     def _change(self, note_id: str, change: Callable[[Item], tuple[Item, list[dict[str, Any] | None]] | None]) -> bool:

@@ -13,23 +13,7 @@ import hashlib
 import threading
 from typing import Any
 
-
-def aws_client(service: str, quick: bool = False) -> Any:
-    """A boto3 client from the standard configuration, with botocore's standard retries (throttling and 5xx
-    are retried with backoff, so a burst of workers does not fail on the first SlowDown). ``quick``: one attempt
-    and short timeouts, for reachability checks a page waits for."""
-    import boto3
-    from botocore.config import Config
-
-    if quick:
-        return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 1},
-                                                   connect_timeout=3, read_timeout=5))
-    return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 8}))
-
-
-def error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+from services import aws
 
 
 class S3BlobStore:
@@ -50,22 +34,17 @@ class S3BlobStore:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = aws_client("s3")
+                    self._client = aws.client("s3")
         return self._client
 
     def key(self, sha256: str) -> str:
         return f"{self.prefix}originals/{sha256[:2]}/{sha256}"
 
-    def _encryption(self) -> dict[str, str]:
-        if self.kms_key_id:
-            return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
-        return {"ServerSideEncryption": "AES256"}
-
     def exists(self, sha256: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=self.key(sha256))
         except Exception as exc:
-            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+            if aws.error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 return False
             raise
         return True
@@ -75,14 +54,14 @@ class S3BlobStore:
         # Content-addressed: an object under this key already holds these bytes, so a re-run writes nothing.
         if not self.exists(sha):
             self.client.put_object(Bucket=self.bucket, Key=self.key(sha), Body=data,
-                                   ContentType="application/octet-stream", **self._encryption())
+                                   ContentType="application/octet-stream", **aws.encryption(self.kms_key_id))
         return sha
 
     def get(self, sha256: str) -> bytes | None:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self.key(sha256))
         except Exception as exc:
-            if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
+            if aws.error_code(exc) in ("NoSuchKey", "404", "NotFound"):
                 return None
             raise
         body: bytes = response["Body"].read()
@@ -95,9 +74,9 @@ class S3BlobStore:
         """(status, detail) for Home: ok, missing (no such bucket) or unreachable (credentials, permission,
         network)."""
         try:
-            aws_client("s3", quick=True).head_bucket(Bucket=self.bucket)
+            aws.client("s3", quick=True).head_bucket(Bucket=self.bucket)
         except Exception as exc:
-            code = error_code(exc)
+            code = aws.error_code(exc)
             if code in ("404", "NoSuchBucket", "NotFound"):
                 return "missing", f"bucket {self.bucket} does not exist"
             if code in ("403", "AccessDenied"):
