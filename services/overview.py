@@ -20,7 +20,7 @@ from services.store import NoteStore
 # A cloud backend's reachability: (ok | missing | unreachable, detail). One short call (HeadBucket, DescribeTable, …).
 Probe = Callable[[], tuple[str, str]]
 PROBE_TTL_S = 30.0  # Home reruns on every click; a backend is asked at most this often
-_probe_cache: dict[tuple[str, str], tuple[float, tuple[str, str]]] = {}
+_probe_cache: dict[str, tuple[float, tuple[str, str]]] = {}  # by backend: search and analytics share a cluster
 _probe_lock = threading.Lock()
 
 
@@ -108,7 +108,7 @@ def probe_check(component: str, backend: str, probe: Probe, aws: bool = True) ->
         status, detail = _aws_ready()
         if status == "missing":
             return Check(component, backend, status, detail)
-    key = (component, backend)
+    key = backend
     now = time.monotonic()
     with _probe_lock:
         hit = _probe_cache.get(key)
@@ -124,14 +124,11 @@ def probe_check(component: str, backend: str, probe: Probe, aws: bool = True) ->
     return Check(component, backend, status, detail)
 
 
-def queue_check(queue_url: str, timeout: float = 2.0) -> tuple[str, str]:
+def queue_check(queue_url: str) -> tuple[str, str]:
     """Whether the batch queue answers (GetQueueAttributes), with its visible and in-flight message counts."""
-    import boto3
-    from botocore.config import Config
+    from services import aws
 
-    sqs = boto3.client("sqs", config=Config(connect_timeout=timeout, read_timeout=timeout,
-                                            retries={"max_attempts": 1}))
-    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+    attrs = aws.client("sqs", quick=True).get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
         "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
     return "ok", (f"{attrs.get('ApproximateNumberOfMessages', '?')} waiting, "
                   f"{attrs.get('ApproximateNumberOfMessagesNotVisible', '?')} in progress")

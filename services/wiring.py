@@ -113,8 +113,11 @@ class App:
         backend: AnalyticsBackend
         if self.settings.backend == "aws":
             from services.analytics.opensearch import OpenSearchAnalytics
+            from services.search.opensearch_backend import OpenSearchBackend
 
-            backend = OpenSearchAnalytics.from_settings(self.settings)
+            search = self.search.backend
+            assert isinstance(search, OpenSearchBackend)  # build_search picks it whenever the records are on AWS
+            backend = OpenSearchAnalytics(search.client, alias=search.alias)  # one client, one pool for the cluster
         else:
             from services.analytics.sqlite import SQLiteAnalytics
 
