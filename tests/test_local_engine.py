@@ -470,3 +470,63 @@ def test_english_stems_and_heads(engine: LocalKoreanEngine, text: str, category:
 )
 def test_values_and_unspecified_names(engine: LocalKoreanEngine, text: str, span: str, negated: bool) -> None:
     assert ("symptom", span, negated) in [(e.category.value, e.text, e.negated) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "span"),
+    [
+        # A run of English words in Korean prose is one term in its terminology's word order; its head decides.
+        ("환자는 Infusion related reaction이 발생하였다.", "symptom", "Infusion related reaction"),
+        ("Poisoning deliberate로 응급실 내원", "diagnosis", "Poisoning deliberate"),
+        ("Hepatocellular injury 의심 하에 입원", "diagnosis", "Hepatocellular injury"),
+        # A result word at either end makes a finding: lab changes and MedDRA-style wording.
+        ("검사상 Amylase increased 소견", "symptom", "Amylase increased"),
+        ("Decreased appetite와 Vision blurred 호소", "symptom", "Decreased appetite"),
+        ("Decreased appetite와 Vision blurred 호소", "symptom", "Vision blurred"),
+        ("CC: Electrocardiogram QT prolonged, Sinus bradycardia\nHPI: 69세 남성", "symptom",
+         "Electrocardiogram QT prolonged"),
+        # New English suffixes, longest first: -cytosis is a finding, -ism and -penia as named.
+        ("검사상 Pancytopenia 소견", "symptom", "Pancytopenia"),
+        ("Parkinsonism 진단 하에", "diagnosis", "Parkinsonism"),
+        ("말초 혈액 anisocytosis 관찰", "symptom", "anisocytosis"),
+    ],
+)
+def test_english_islands_in_korean_prose(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
+    assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(
+    ("text", "unwanted"),
+    [
+        ("NIVOLUMAB IV drip 치료 시작", "NIVOLUMAB IV drip"),  # ALL-CAPS words are drugs: no island over them
+        ("RI sliding scale 적용", "RI sliding scale"),  # ward shorthand opening in an abbreviation
+        ("Discharge Progress\n1) CC: 발열", "Discharge Progress"),  # a run alone on its line is a title
+        ("The patient denies chest pain and fever today.", "The patient denies chest pain"),  # English prose
+    ],
+)
+def test_english_runs_that_are_not_islands(engine: LocalKoreanEngine, text: str, unwanted: str) -> None:
+    assert unwanted not in [e.text for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "span"),
+    [
+        # Terminology-style heads written apart from their noun (free heads) and glued (suffix heads).
+        ("근육 경직 소견", "symptom", "근육 경직"),
+        ("장폐색 의심", "diagnosis", "장폐색"),
+        ("간독성 발생", "diagnosis", "간독성"),
+        ("음식 불내성", "symptom", "음식 불내성"),
+        # 반응 is a finding, unless what reacts is a disease: hypersensitivity, allergy, anaphylaxis.
+        ("아나필락틱 반응으로 내원", "diagnosis", "아나필락틱 반응"),
+        ("알레르기 반응 있음", "diagnosis", "알레르기 반응"),
+        ("과민반응 기왕력", "diagnosis", "과민반응"),
+        # Common signs the official lists lack as standalone words (curated symptoms.tsv), spaced or not.
+        ("주간 졸음 호소", "symptom", "졸음"),
+        ("두피에 인설과 진물", "symptom", "인설"),
+        ("의식 소실 1회", "symptom", "의식 소실"),
+        ("근력약화 진행", "symptom", "근력약화"),
+        ("흑변 2회", "symptom", "흑변"),
+    ],
+)
+def test_terminology_heads_and_common_signs(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
+    assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]

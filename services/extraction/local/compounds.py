@@ -22,7 +22,9 @@ from services.extraction.local.resources import rows
 
 _WORD = re.compile(r"[가-힣]+")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*\.?")
-_EN_SUFFIX = [(suffix, Category(r[1])) for r in rows("english_heads.tsv") if r[0] == "suffix" for suffix in r[2].split()]
+# Longest suffix first: leukocytosis is a finding (-cytosis), not an -osis disease.
+_EN_SUFFIX = sorted(((suffix, Category(r[1])) for r in rows("english_heads.tsv") if r[0] == "suffix" for suffix in r[2].split()),
+                    key=lambda sc: -len(sc[0]))
 _EN_WORDS = {w: Category(r[1]) for r in rows("english_heads.tsv") if r[0] == "word" for w in r[2].split()}
 # Findings that name something on their own ("crackles", "effusion"), unlike generic heads ("pain", "test").
 _EN_ALONE = {w: Category(r[1]) for r in rows("english_heads.tsv") if r[0] == "alone" for w in r[2].split()}
@@ -34,7 +36,7 @@ _EN_MODIFIERS = frozenset(w for r in rows("english_modifiers.tsv") for w in r[0]
 # scale, Fundus exam, CLO test), never across these.
 _EN_FUNCTION = frozenset("the a an of and or with without no not for on in at to by from as is was are were be been per via"
                          " after before during if then than this that these those his her their its pt patient sliding positive negative".split())
-_EN_NOT_HEADS = frozenset("diagnosis prognosis thesis hypothesis emphasis basis dose doses diagram program programme telegram instagram".split())
+_EN_NOT_HEADS = frozenset("mechanism mechanisms metabolism organism organisms diagnosis prognosis thesis hypothesis emphasis basis dose doses diagram program programme telegram instagram".split())
 _NOUN_TAGS = frozenset({"NNG", "NNP", "XR", "XSN", "XPN", "SL", "SN", "NR"})
 _MODIFIERS = frozenset(w for r in rows("compound_modifiers.tsv") for w in r[0].split())
 _NOT_IN_COMPOUND = frozenset(w for r in rows("compound_stopwords.tsv") for w in r[0].split())
@@ -44,6 +46,9 @@ _MAX_LEFT = 3
 _ABOUT = re.compile(r"에[ \t]?대(?:한|해서?)[ \t]+$")
 _ABOUT_HEADS = frozenset({"교육", "상담"})
 _OWN_MENTION = frozenset({Category.DIAGNOSIS, Category.SYMPTOM, Category.MEDICATION})
+_SOFT_HEADS = ("반응",)
+# Reactions that are named conditions (hypersensitivity, allergy, anaphylaxis), unlike a site's reaction.
+_DISEASE_REACTIONS = ("과민", "알레르기", "아나필락", "면역")
 
 @lru_cache(maxsize=65536)
 def _is_noun_word(word: str) -> bool:
@@ -207,7 +212,17 @@ class CompoundFinder:
             if bare and start == begin and not (stem in _ABOUT_HEADS and _ABOUT.search(text, max(0, begin - 8), begin)):
                 continue  # 검사, 치료 alone are generic words (추가 검사 예정), not mentions
             known = self.lexicon.term_for(text[start:begin + len(stem)])
+            if stem.endswith(_SOFT_HEADS) and category is Category.SYMPTOM:
+                # 반응 names a finding (주사 부위 반응) unless what reacts is a disease (알레르기 반응, 과민반응).
+                if known is not None and known.category is Category.DIAGNOSIS or any(r in text[start:begin] + stem for r in _DISEASE_REACTIONS) or any(
+                        (t := self.lexicon.term_for(wordform.strip_josa(x.group()))) is not None
+                        and t.category is Category.DIAGNOSIS for x in words[j + 1:i]):
+                    category = Category.DIAGNOSIS
             term = known if known is not None and (known.category is category or start == begin) else Term(text[start:begin + len(stem)], category, text[start:begin + len(stem)], None, None, None,
                                  5, False, False)
             out.append(Match(start, begin + len(stem), term))
         return out
+
+
+# The English head test, shared with the island finder (islands.py).
+english_head = _english_head

@@ -12,6 +12,7 @@ from services.extraction.local.colloquial import find_colloquial
 from services.extraction.local.compounds import CompoundFinder
 from services.extraction.local.context import Assertions
 from services.extraction.local.fields import note_fields
+from services.extraction.local.islands import english_islands
 from services.extraction.local.lexicon import Lexicon, Match
 from services.extraction.local.phi import find_phi
 from services.extraction.local.phrases import (
@@ -59,7 +60,7 @@ class LocalKoreanEngine:
         # Exam labels that head a section (V/S, 신체검사) are still tests; other headings are not mentions.
         found = leftmost_longest(self.lexicon.find(text) + self.compounds.find(text)
                                  + abbreviation_tests(text, self.lexicon) + advice_items(text)
-                                 + spoken_advice(text, self.lexicon))
+                                 + spoken_advice(text, self.lexicon) + english_islands(text, self.lexicon))
         titles = title_lines(text)
         matches = [m for m in found if not titles.hits(m.begin, m.end)
                    and (m.term.category is Category.TEST or not heading_spans.hits(m.begin, m.end))]

@@ -110,6 +110,12 @@ FREE_HEADS: dict[str, Category] = {
     "병변": Category.SYMPTOM, "저하": Category.SYMPTOM, "감소": Category.SYMPTOM, "증가": Category.SYMPTOM,
     "상승": Category.SYMPTOM, "변동": Category.SYMPTOM, "이상": Category.SYMPTOM, "종대": Category.SYMPTOM,
     "비대": Category.SYMPTOM, "곤란": Category.SYMPTOM,
+    # Terminology-style findings written as noun + change (주입 관련 반응, 근육 경직, 의식 상실, QT 간격 연장).
+    "반응": Category.SYMPTOM, "경직": Category.SYMPTOM, "강직": Category.SYMPTOM, "불내성": Category.SYMPTOM,
+    "상실": Category.SYMPTOM, "불능": Category.SYMPTOM, "약화": Category.SYMPTOM, "연장": Category.SYMPTOM,
+    "역전": Category.SYMPTOM, "확장": Category.SYMPTOM, "돌출": Category.SYMPTOM, "변색": Category.SYMPTOM,
+    "충동": Category.SYMPTOM, "천공": Category.SYMPTOM, "박리": Category.SYMPTOM,
+    "폐색": Category.DIAGNOSIS, "농양": Category.DIAGNOSIS, "괴사": Category.DIAGNOSIS, "독성": Category.DIAGNOSIS,
 }
 
 _SPACE = re.compile(r"\s+")
