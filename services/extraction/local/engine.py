@@ -8,6 +8,7 @@ from bisect import bisect_right
 
 from services.domain import Category, Entity, ExtractionResult
 from services.extraction.local import attributes
+from services.extraction.local.actions import device_actions
 from services.extraction.local.colloquial import find_colloquial
 from services.extraction.local.compounds import CompoundFinder
 from services.extraction.local.context import Assertions
@@ -60,7 +61,8 @@ class LocalKoreanEngine:
         # Exam labels that head a section (V/S, 신체검사) are still tests; other headings are not mentions.
         found = leftmost_longest(self.lexicon.find(text) + self.compounds.find(text)
                                  + abbreviation_tests(text, self.lexicon) + advice_items(text)
-                                 + spoken_advice(text, self.lexicon) + english_islands(text, self.lexicon))
+                                 + spoken_advice(text, self.lexicon) + english_islands(text, self.lexicon)
+                                 + device_actions(text, self.lexicon))
         titles = title_lines(text)
         matches = [m for m in found if not titles.hits(m.begin, m.end)
                    and (m.term.category is Category.TEST or not heading_spans.hits(m.begin, m.end))]
