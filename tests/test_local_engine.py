@@ -530,3 +530,46 @@ def test_english_runs_that_are_not_islands(engine: LocalKoreanEngine, text: str,
 )
 def test_terminology_heads_and_common_signs(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
     assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        # A device, line or site followed by a procedural action is one procedure.
+        ("유치 도뇨관 삽입함", "유치 도뇨관 삽입"),
+        ("Foley catheter 삽입 후 소변량 측정", "Foley catheter 삽입"),
+        ("POD#2 JP drain 제거 예정", "JP drain 제거"),
+        ("IV line 확보하고 수액 시작", "IV line 확보"),
+        ("L-tube 삽입", "L-tube 삽입"),
+        ("드레싱 교환 시행", "드레싱 교환"),
+        ("억제대 적용 중", "억제대 적용"),
+    ],
+)
+def test_device_and_site_actions_are_procedures(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("procedure", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize("text", ["제거 예정", "수술 후 제거함"])
+def test_an_action_alone_is_no_procedure(engine: LocalKoreanEngine, text: str) -> None:
+    assert not [e for e in engine.extract(text).entities if e.category.value == "procedure" and "제거" in e.text]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        # A normal result about any exam item is a negated finding, known to the vocabulary or not.
+        ("Neuro: 지남력 유지됨.", "지남력 유지됨"),
+        ("CMS intact, 통증 호소 없음", "CMS intact"),
+        ("DTR: knee jerk 정상, ankle jerk 정상", "knee jerk 정상"),
+        ("귀는 괜찮네요.", "귀는 괜찮네요"),
+        ("MSE: 사고 과정 논리적.", "사고 과정 논리적"),
+        ("Neuro exam: Babinski sign 정상.", "Babinski sign 정상"),
+    ],
+)
+def test_normal_statements_are_negated_findings(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("symptom", span, True) in [(e.category.value, e.text, e.negated) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize("text", ["경과 양호함.", "전신 상태 양호.", "전반적으로 양호."])
+def test_the_course_or_general_state_is_no_finding(engine: LocalKoreanEngine, text: str) -> None:
+    assert not [e for e in engine.extract(text).entities if e.category.value == "symptom"]

@@ -13,6 +13,7 @@ from services.extraction.local.colloquial import find_colloquial
 from services.extraction.local.compounds import CompoundFinder
 from services.extraction.local.context import Assertions
 from services.extraction.local.fields import note_fields
+from services.extraction.local.findings import normal_statements
 from services.extraction.local.islands import english_islands
 from services.extraction.local.lexicon import Lexicon, Match
 from services.extraction.local.phi import find_phi
@@ -83,6 +84,10 @@ class LocalKoreanEngine:
                        + [(c.begin, c.end) for c in colloquial])
         predicates = [p for p in site_predicates(text, matches) if not taken.hits(p.begin, p.end)
                       and not colloquial_spans.hits(p.begin, p.end)]
+        # A normal statement about an exam item the vocabulary does not know (지남력 유지됨, knee jerk 정상).
+        said = Spans([(p.begin, p.end) for p in predicates])
+        predicates += [n for n in normal_statements(text) if not taken.hits(n.begin, n.end)
+                       and not colloquial_spans.hits(n.begin, n.end) and not said.hits(n.begin, n.end)]
         # A quoted sentence that states a complaint (a complaint word, or a symptom any stage found in a clause that
         # ends in a verb) is one mention in place of the colloquial and site phrases inside it; vocabulary
         # symptoms inside stay mentions too.

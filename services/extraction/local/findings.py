@@ -1,0 +1,35 @@
+"""Normal-result statements about any exam item: a short noun phrase at the start of a clause followed by a
+normal-result word is one negated finding (지남력 유지됨, CMS intact, knee jerk 정상, 귀는 괜찮네요), whether or not
+the vocabulary knows the item. Words in normal_statements.tsv."""
+
+from __future__ import annotations
+
+import re
+
+from services.domain import Category
+from services.extraction.local.lexicon import Match, Term
+from services.extraction.local.resources import rows
+
+_ROWS = {r[0]: r[1].split() for r in rows("normal_statements.tsv") if len(r) >= 2}
+_NORMAL = sorted(_ROWS.get("normal", []), key=len, reverse=True)
+_NOT_SUBJECT = frozenset(_ROWS.get("not_subject", []))
+_WORD = r"(?:[가-힣]{1,8}|[A-Za-z][A-Za-z/-]{1,15})"
+_STATEMENT = re.compile(
+    r"(?:^|(?<=[\n,.;:/·(]))[ \t]*(?:[-•*▶]\s*)?"
+    rf"(?P<subject>{_WORD}(?:[ \t·]{_WORD}){{0,2}}?)(?:은|는|이|가|도)?[ \t]{{1,2}}"
+    r"(?P<normal>" + ("|".join(map(re.escape, _NORMAL)) or "(?!)") + r")(?P<ending>[가-힣]{0,4})"
+    r"(?=[ \t]*(?:$|[\n,.;)/·])|(?<=[고며나만])[ \t])", re.MULTILINE)
+_TERM = Term("", Category.SYMPTOM, "정상", None, None, None, 3, False, False)
+_PARTICLE = re.compile(r"(?:은|는|이|가|도)$")
+
+
+def normal_statements(text: str) -> list[Match]:
+    out: list[Match] = []
+    for m in _STATEMENT.finditer(text):
+        words = re.split(r"[ \t·]", _PARTICLE.sub("", m.group("subject")))
+        if any(w in _NOT_SUBJECT for w in words) or m.group("subject") in _NOT_SUBJECT:
+            continue
+        surface = text[m.start("subject"):m.end()]
+        out.append(Match(m.start("subject"), m.end(), Term(surface, Category.SYMPTOM, "정상", None, None, None, 3, False,
+                                                         False)))
+    return out
