@@ -573,3 +573,26 @@ def test_normal_statements_are_negated_findings(engine: LocalKoreanEngine, text:
 @pytest.mark.parametrize("text", ["경과 양호함.", "전신 상태 양호.", "전반적으로 양호."])
 def test_the_course_or_general_state_is_no_finding(engine: LocalKoreanEngine, text: str) -> None:
     assert not [e for e in engine.extract(text).entities if e.category.value == "symptom"]
+
+
+@pytest.mark.parametrize(
+    ("text", "phi_type", "value"),
+    [
+        ("45/여, 우측 무릎 통증", "sex", "여"),  # age/sex written with a Korean sex letter
+        ("45/여, 우측 무릎 통증", "age", "45"),
+        ("(67/남) 흉통", "sex", "남"),
+        ("여/45 내원", "sex", "여"),
+        ("연세내과의원에서 의뢰됨", "organization", "연세내과의원"),  # a particle after the clinic's name
+        ("한빛약국에서 조제", "organization", "한빛약국"),
+        ("서울아산병원으로 전원", "organization", "서울아산병원"),
+        ("간호사 오정민이 확인", "name", "오정민"),  # a particle after a name beside its role
+        ("담당 약사 김민지가 설명함", "name", "김민지"),
+    ],
+)
+def test_phi_with_particles_and_korean_sex_letters(text: str, phi_type: str, value: str) -> None:
+    assert (phi_type, value) in [(t, text[b:e]) for b, e, t in find_phi(text)]
+
+
+@pytest.mark.parametrize("text", ["대학병원에서 전원", "환자의 생명에 지장 없음", "간호사 확인이 필요", "남/여 비율"])
+def test_particles_do_not_make_generic_words_phi(text: str) -> None:
+    assert [(t, text[b:e]) for b, e, t in find_phi(text) if t in ("name", "organization", "sex")] == []

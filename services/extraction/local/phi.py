@@ -116,7 +116,7 @@ def _name_before(text: str, end: int, max_gap: int) -> tuple[int, int] | None:
 _AGE = re.compile(
     r"(?<![\d.])(?:만\s*)?\d{1,3}\s*(?:세|살)(?![가-힣])|(?<![\w.])\d{1,3}\s*(?:yo|y/o|YO|Y/O|yrs|years old|세\b)"
     r"|(?<![\d.])\d{1,2}0(?=대\s*(?:초반|중반|후반)?\s*(?:남성|여성|남자|여자|남|여|환자|노인)(?![가-힣]))"
-    r"|(?<=나이[:：])\s*\d{1,3}|(?<=Age[:：])\s*\d{1,3}|(?<![\w/])\d{1,3}(?=\s*/\s*[MF](?![A-Za-z]))|(?<=[MF]/)\d{1,3}(?!\d)|(?<=[남여]/)\d{1,3}(?!\d)"
+    r"|(?<=나이[:：])\s*\d{1,3}|(?<=Age[:：])\s*\d{1,3}|(?<![\w/])\d{1,3}(?=\s*/\s*(?:[MF](?![A-Za-z])|[남여](?![가-힣])))|(?<=[MF]/)\d{1,3}(?!\d)|(?<=[남여]/)\d{1,3}(?!\d)"
 )
 _SEX = re.compile(
     r"(?<=성별[:：])\s*(?:남성|여성|남자|여자|남|여|M|F)|(?<=Sex[:：])\s*(?:Male|Female|M|F)"
@@ -126,6 +126,7 @@ _SEX = re.compile(
     r"|(?<=\d세\s)[MF](?![A-Za-z])|(?<![A-Za-z])[MF](?=\s*/\s*\d{1,3}\s*세)|(?<=\()[남여](?=\s*[,/]\s*\d{1,3}\s*세)"
     r"|(?<=세\s)(?:남성|여성|남자|여자)|(?<=세 )(?:남|여)(?=\s|/|,|\))|(?<![가-힣])(?:남|여)(?=\s*/\s*\d{1,3}\s*세)"
     r"|(?<![A-Za-z])(?:male|female)(?![A-Za-z])"
+    r"|(?<=\d/)[남여](?![가-힣])|(?<=\d\s/\s)[남여](?![가-힣])|(?<![가-힣])[남여](?=\s?/\s?\d{1,3}(?!\d))"
 )
 # Lookbehinds after the first character (same matches): re then scans for that character instead of trying
 # every position.
@@ -225,7 +226,7 @@ def _honorific_names(text: str) -> Iterable[PhiSpan]:
 _ROLES: dict[str, list[str]] = {r[0]: sorted(r[1].split(), key=len, reverse=True) for r in rows("phi_roles.tsv") if len(r) >= 2}
 _ROLE_BEFORE = re.compile(
     rf"(?<![가-힣A-Za-z0-9])(?:{'|'.join(map(re.escape, _ROLES.get('before', [])))})[ \t]*[:：(/]?[ \t]*"
-    r"(?P<name>[가-힣]{3,4})(?![가-힣])"
+    r"(?P<name>[가-힣]{3,4}?)(?:이|가|은|는|을|를|의|와|과|께서|에게|도|이가)?(?![가-힣])"
     r"|(?<![가-힣])[가-힣]{1,10}과[ \t]*\(?[ \t]*(?P<dname>[가-힣]{3,4})(?![가-힣])"
 )
 _ROLE_AFTER = re.compile(
@@ -301,7 +302,11 @@ _CASE_MARKERS = frozenset("은 는 이 가 을 를 의 에 도 와 과 로 으�
 # (대학병원, 인근 의원, 요양병원, 권역응급의료센터), names no one.
 _ORG_KINDS = ("대학교병원", "대학병원", "병원", "의원", "의료원", "의료센터", "센터", "보건소", "클리닉", "한의원", "치과", "약국",
               "건강보험공단", "보험공단", "건강보험", "생명", "화재", "손해보험", "공단", "전자", "건설", "물산", "주식회사")
-_ORG = re.compile(rf"(?<![가-힣])(?P<prefix>[가-힣]{{1,12}}?)(?P<kind>{'|'.join(_ORG_KINDS)})(?![가-힣])|(?:\(주\)|㈜)\s?[가-힣A-Za-z]{{2,12}}")
+# A particle may follow the name (연세내과의원에서, 한빛약국으로).
+_ORG_PARTICLES = ("에서는", "에서", "으로", "에게", "까지", "부터", "로", "에", "의", "은", "는", "이", "가", "을", "를", "과", "와", "도")
+_ORG_PARTICLE = "|".join(_ORG_PARTICLES)
+_ORG = re.compile(rf"(?<![가-힣])(?P<prefix>[가-힣]{{1,12}}?)(?P<kind>{'|'.join(_ORG_KINDS)})(?=(?:{_ORG_PARTICLE})?(?![가-힣]))"
+                  r"|(?:\(주\)|㈜)\s?[가-힣A-Za-z]{2,12}")
 _GENERIC_ORG_PREFIX = frozenset(
     "이 그 저 해당 인근 근처 타 본 모 각 전 귀 당 동네 지역 대형 큰 작은 상급 종합 상급종합 일반 전문 협력 관련 대학 개인 요양 정신"
     " 권역응급의료 지역응급의료 응급의료 권역외상 외상 건강검진 검진 암 재활 심장 뇌졸중 외래 의료 건강 직장 지역건강 실손 일차의료"
@@ -320,7 +325,13 @@ def _org_starts(text: str) -> list[int]:
     size = len(text)
     return sorted({_word_start(text, last - length + 1) if _is_syllable(text[last]) else last - length + 1
                    for last, length in _ORG_ENDS.iter(text)
-                   if not _is_syllable(text[last]) or last + 1 == size or not _is_syllable(text[last + 1])})
+                   if not _is_syllable(text[last]) or last + 1 == size or not _is_syllable(text[last + 1])
+                   or _particle_ends_word(text, last + 1)})
+
+
+def _particle_ends_word(text: str, pos: int) -> bool:
+    return any(text.startswith(p, pos) and (pos + len(p) == len(text) or not _is_syllable(text[pos + len(p)]))
+               for p in _ORG_PARTICLES)
 
 
 def _organizations(text: str) -> Iterable[PhiSpan]:
@@ -406,7 +417,7 @@ RECOGNIZERS: dict[str, Recognizer] = {
     "age": _windowed(_AGE, "age", r"[\d나AMF남여](?:(?<=\d)\s*(?:세|살|대|[yY]/?[oO]|yrs|years)|(?<=나)이|(?<=A)ge|(?<=[MF])/\d"
                                   r"|(?<=\d)\s*/\s*[MF남여]|(?<=[남여])/\d)",
                      starts=r"\d+|만|(?<=[:：])\s"),
-    "sex": _windowed(_SEX, "sex", r"[성S\dMF남여mf](?:(?<=성)별|(?<=S)ex|(?<=\d)\s*/\s*[MF]|(?<=[MF])\s*/\s*\d|(?<=\d)\s*세"
+    "sex": _windowed(_SEX, "sex", r"[성S\dMF남여mf](?:(?<=성)별|(?<=S)ex|(?<=\d)\s*/\s*[MF남여]|(?<=[MF])\s*/\s*\d|(?<=\d)\s*세"
                                   r"|(?<=\d)대|(?<=[남여])\s*[/,]|(?<=[Mm])ale|(?<=[Ff])emale)",
                      starts=r"[/남여MF]|male|female|(?<=[:：세])\s"),
 }
