@@ -489,6 +489,9 @@ def test_values_and_unspecified_names(engine: LocalKoreanEngine, text: str, span
         ("검사상 Pancytopenia 소견", "symptom", "Pancytopenia"),
         ("Parkinsonism 진단 하에", "diagnosis", "Parkinsonism"),
         ("말초 혈액 anisocytosis 관찰", "symptom", "anisocytosis"),
+        # English findings that name something alone, in lower-case prose.
+        ("양측 antecubital fossa에 lichenification 및 excoriation", "symptom", "lichenification"),
+        ("L4-5 disc space narrowing 소견", "symptom", "narrowing"),
     ],
 )
 def test_english_islands_in_korean_prose(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
