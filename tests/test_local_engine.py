@@ -28,6 +28,7 @@ def _find(engine: LocalKoreanEngine, text: str, normalized: str):  # type: ignor
         ("다리가 부었어요", "부종"), ("숨이 차요", "호흡곤란"), ("SOB 있음", "호흡곤란"), ("N/V 있음", "오심 및 구토"),
         ("토할 것 같아요", "오심"), ("숨쉬기 힘들어요", "호흡곤란"), ("입맛이 없어요", "식욕부진"),
         ("소변 볼 때 아파요", "배뇨통"), ("변이 검게 나와요", "흑색변"), ("기운이 없어요", "피로"),
+        ("잠들기 어렵고", "불면"), ("밤에 잠을 자지 않아", "불면"), ("자다가 자주 깨요", "불면"),
     ],
 )
 def test_symptoms_map_to_one_normalized_term(engine: LocalKoreanEngine, text: str, normalized: str) -> None:
