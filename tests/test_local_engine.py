@@ -600,3 +600,25 @@ def test_phi_with_particles_and_korean_sex_letters(text: str, phi_type: str, val
 @pytest.mark.parametrize("text", ["대학병원에서 전원", "환자의 생명에 지장 없음", "간호사 확인이 필요", "남/여 비율"])
 def test_particles_do_not_make_generic_words_phi(text: str) -> None:
     assert [(t, text[b:e]) for b, e, t in find_phi(text) if t in ("name", "organization", "sex")] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("Lt. 발목 부종", "Lt. 발목"),  # English laterality belongs to the site
+        ("눈 주위와 목 앞쪽에 발진", "눈 주위"),  # where on the site, a particle after it
+        ("눈 주위와 목 앞쪽에 발진", "목 앞쪽"),
+        ("심혈관계 및 호흡기계 이상 없음", "심혈관계"),
+        ("L4-5 disc herniation, L5-S1 협착", "L4-5"),  # vertebral levels
+        ("L4-5 disc herniation, L5-S1 협착", "L5-S1"),
+        ("T12 압박골절", "T12"),
+        ("수술 부위 깨끗함", "수술 부위"),
+    ],
+)
+def test_body_sites_with_side_part_and_level(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("anatomy", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize("text", ["S1, S2 regular", "T2 high signal", "G2 P1 A0 L1 / LMP 2023.12.20", "ECOG 1"])
+def test_codes_that_are_not_vertebral_levels(engine: LocalKoreanEngine, text: str) -> None:
+    assert [e.text for e in engine.extract(text).entities if e.category.value == "anatomy"] == []

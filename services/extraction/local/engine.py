@@ -27,6 +27,7 @@ from services.extraction.local.phrases import (
     quoted_complaints,
     site_predicates,
     site_symptoms,
+    spinal_levels,
     spoken_advice,
     title_lines,
     with_laterality,
@@ -63,7 +64,7 @@ class LocalKoreanEngine:
         found = leftmost_longest(self.lexicon.find(text) + self.compounds.find(text)
                                  + abbreviation_tests(text, self.lexicon) + advice_items(text)
                                  + spoken_advice(text, self.lexicon) + english_islands(text, self.lexicon)
-                                 + device_actions(text, self.lexicon))
+                                 + device_actions(text, self.lexicon) + spinal_levels(text))
         titles = title_lines(text)
         matches = [m for m in found if not titles.hits(m.begin, m.end)
                    and (m.term.category is Category.TEST or not heading_spans.hits(m.begin, m.end))]

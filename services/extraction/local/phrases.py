@@ -138,15 +138,27 @@ def _split_site_complaints(text: str, matches: list[Match], lexicon: Lexicon) ->
     return out
 
 
-_LATERALITY = re.compile(r"(?:오른쪽|왼쪽|우측|좌측|양측|양쪽)\s?$")
+_LATERALITY = re.compile(r"(?:오른쪽|왼쪽|우측|좌측|양측|양쪽|(?<![A-Za-z])(?:Rt|Lt|RT|LT|rt|lt|Bilat|bilat)\.?|(?<![A-Za-z])(?:Right|Left|right|left))\s?$")
+# Where on the site: 눈 주위, 목 앞쪽, 팔 안쪽, 수술 부위 (relational nouns the guideline keeps with the site).
+_WHERE = re.compile(r"[ \t]?(?:주위|주변|앞쪽|뒤쪽|안쪽|바깥쪽|위쪽|아래쪽|옆쪽|가장자리|부위|내측|외측|전면|후면|상방|하방)(?=(?:에서|으로|[은는이가을를의에와과도로])?(?![가-힣]))")
+# Vertebral levels and segments written as codes: L4-5, L5-S1, C5-6, T12 (S alone is a heart sound, T1/T2 a
+# sequence: only in a range; L after an obstetric A0 is living children, G2 P1 A0 L1).
+_SPINAL = re.compile(r"(?<![A-Za-z0-9-])(?<!A\d )(?:[CL][1-7](?:\s?-\s?(?:[CLTS])?[1-7])?|T1[0-2](?:\s?-\s?L?[1-5])?"
+                     r"|T[1-9]\s?-\s?T?1?[0-9])(?![A-Za-z0-9-])")
+_SPINAL_TERM = Term("", Category.ANATOMY, "척추 분절", None, None, None, 3, True, False)
+
+
+def spinal_levels(text: str) -> list[Match]:
+    return [Match(m.start(), m.end(), replace(_SPINAL_TERM, surface=m.group())) for m in _SPINAL.finditer(text)]
 
 
 def with_laterality(text: str, m: Match) -> Match:
-    """'오른쪽 아랫배', '좌측 무릎': the side belongs to the body site."""
+    """'오른쪽 아랫배', '좌측 무릎', 'Rt. 발목', '눈 주위': the side and the part belong to the body site."""
     if m.term.category is not Category.ANATOMY:
         return m
-    side = _LATERALITY.search(text, max(0, m.begin - 4), m.begin)
-    return Match(side.start(), m.end, m.term) if side else m
+    side = _LATERALITY.search(text, max(0, m.begin - 7), m.begin)
+    where = _WHERE.match(text, m.end)
+    return Match(side.start() if side else m.begin, where.end() if where else m.end, m.term) if side or where else m
 
 
 _LABELS = sorted({p.strip() for r in rows("sections.tsv") for p in r[0].split("|") if len(p.strip()) > 1}, key=len, reverse=True)
