@@ -622,3 +622,19 @@ def test_body_sites_with_side_part_and_level(engine: LocalKoreanEngine, text: st
 @pytest.mark.parametrize("text", ["S1, S2 regular", "T2 high signal", "G2 P1 A0 L1 / LMP 2023.12.20", "ECOG 1"])
 def test_codes_that_are_not_vertebral_levels(engine: LocalKoreanEngine, text: str) -> None:
     assert [e.text for e in engine.extract(text).entities if e.category.value == "anatomy"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("와파린정 5mg 1일 1회", "와파린정"),  # the dosage form belongs to the drug's mention
+        ("메트포르민서방정 500mg bid", "메트포르민서방정"),
+        ("세파클러캡슐을 복용", "세파클러캡슐"),
+        ("독감 백신 접종함", "독감 백신"),  # vaccines are medications (guideline), 접종 is no -종 tumour
+        ("Tdap 접종 권유", "Tdap"),
+    ],
+)
+def test_dosage_forms_and_vaccines(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    found = [(e.category.value, e.text) for e in engine.extract(text).entities]
+    assert ("medication", span) in found
+    assert not [t for c, t in found if c == "diagnosis"]

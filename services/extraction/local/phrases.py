@@ -68,12 +68,21 @@ def as_finding(m: Match) -> Match:
     return m
 
 
+# A dosage form written onto a Korean drug name (와파린정, 메트포르민서방정, 세파클러캡슐), before a particle or
+# the end of the word.
+_FORM_AFTER = re.compile(r"(?:서방정|서방캡슐|연질캡슐|필름코팅정|장용정|구강붕해정|츄어블정|캡슐|시럽|현탁액|주사액|점안액|좌제|정)"
+                         r"(?=(?:을|를|은|는|이|가|과|와|도|의|으로|로)?(?![가-힣]))")
+
+
 def with_salt(text: str, m: Match) -> Match:
-    """'TAMSULOSIN HYDROCHLORIDE': the salt belongs to the drug's mention."""
+    """'TAMSULOSIN HYDROCHLORIDE', '메트포르민서방정': the salt and the dosage form belong to the drug's mention."""
     if m.term.category is not Category.MEDICATION:
         return m
     salt = _SALT_AFTER.match(text, m.end)
-    return Match(m.begin, salt.end(), m.term) if salt else m
+    if salt:
+        return Match(m.begin, salt.end(), m.term)
+    form = _FORM_AFTER.match(text, m.end) if m.end < len(text) and "가" <= text[m.end] <= "힣" else None
+    return Match(m.begin, form.end(), m.term) if form else m
 
 
 _PRED_ROWS = {r[0]: r[1].split() for r in rows("site_predicates.tsv") if len(r) >= 2}

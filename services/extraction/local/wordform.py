@@ -28,7 +28,9 @@ JOSA = tuple(sorted(
 # made from the term (출혈되어, 절제하였고), and a few noun suffixes (통증들, 수술상).
 ENDINGS = tuple(sorted(set(JOSA) | set(
     "이 가 은 는 을 를 의 에 도 만 와 과 로 으 이었 였 입니 이며 이고 이나 이지 인 임 이라 이면 하 했 한 할 함 해 되 됐 된 될 됨 돼"
-    " 시 성 적으로 적인 상 들 등 부터 까지 처럼 보다 에서 에게 께 께서 조차 마저 뿐 밖에 이랑 랑 로서 로써 으로써 으로서 같".split()),
+    " 시 성 적으로 적인 상 들 등 부터 까지 처럼 보다 에서 에게 께 께서 조차 마저 뿐 밖에 이랑 랑 로서 로써 으로써 으로서 같"
+    # A drug's dosage form written onto its name (메트포르민서방정, 세파클러캡슐): phrases.with_salt takes it in.
+    " 서방정 서방캡슐 연질캡슐 캡슐 시럽 현탁액 주사액 점안액 필름코팅정 장용정 구강붕해정 츄어블정 좌제".split()),
     key=len, reverse=True))
 
 
