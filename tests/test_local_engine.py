@@ -638,3 +638,9 @@ def test_dosage_forms_and_vaccines(engine: LocalKoreanEngine, text: str, span: s
     found = [(e.category.value, e.text) for e in engine.extract(text).entities]
     assert ("medication", span) in found
     assert not [t for c, t in found if c == "diagnosis"]
+
+
+def test_an_exam_with_the_locative_sang_keeps_its_own_mention(engine: LocalKoreanEngine) -> None:
+    """"심전도상 이상 소견": on the ECG, an abnormal finding — not one compound '심전도상 이상'."""
+    found = [(e.category.value, e.text) for e in engine.extract("심전도상 이상 소견 관찰됨").entities]
+    assert ("test", "심전도") in found and ("symptom", "이상 소견") in found

@@ -110,6 +110,8 @@ class CompoundFinder:
     def _noun_like(self, word: str, category: Category) -> bool:
         if word in _NOT_IN_COMPOUND or len(word) < 2:
             return False
+        if len(word) > 2 and word.endswith("상") and self.lexicon.term_for(word[:-1]) is not None:
+            return False  # "심전도상 이상": on the ECG (a locative), not part of the finding's name
         if word in _MODIFIERS:
             return True
         stem = wordform.strip_josa(word)

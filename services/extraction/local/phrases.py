@@ -113,6 +113,8 @@ def site_predicates(text: str, matches: list[Match]) -> list[Match]:
     for m in matches:
         if m.term.category not in (Category.ANATOMY, Category.TEST):
             continue
+        if text.startswith("상", m.end) and text[m.end + 1:m.end + 2] in (" ", "\t", ",", ""):
+            continue  # "심전도상 이상 소견": on the ECG, an abnormal finding — the exam keeps its own mention
         p = _PREDICATE.match(text, m.end)
         if p is None or (m.term.category is Category.TEST and p.group("complaint") is not None) or (
                 m.term.category is Category.ANATOMY and p.group("abnormal") is not None):
