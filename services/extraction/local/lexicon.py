@@ -122,8 +122,8 @@ class Lexicon:
         if term.ascii:
             if _is_ascii_word(before) or _is_ascii_word(after):
                 return False
-            # One- or two-letter lab abbreviations (K, Na, Cr) only count next to a value.
-            if len(term.surface) <= 2 and term.category is Category.TEST:
+            # One- or two-letter lab abbreviations (K, Na, Cr) only count next to a value; imaging (CT, US) is no lab.
+            if len(term.surface) <= 2 and term.category is Category.TEST and term.kind != "imaging":
                 return _VALUE_AFTER.match(text, end) is not None
             return True
         if _is_hangul(before):
