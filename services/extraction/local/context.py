@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from services.domain import Category
+from services.extraction.local.categories import PHI
 from services.extraction.local.resources import rows
 from services.extraction.local.textutil import ASCII_LOWER, ascii_lower, leftmost_longest, line_starts
 
@@ -186,14 +187,15 @@ class Assertions:
 
     def flags(self, begin: int, end: int, category: Category, section: str | None) -> dict[str, bool]:
         out = {"negated": False, "uncertain": False, "historical": False, "family": False, "other": False}
-        if category is Category.PHI:
+        if category is PHI:
             return out
         text = self.text
         sentence = bisect_right(self._sent_starts, begin) - 1
         line = bisect_right(self._line_starts, begin) - 1
+        value = category.value  # (an enum property: read once, not per cue)
         for hit in self._cues_at(sentence, line):
             cue = hit.cue
-            if cue.applies_to is not None and category.value not in cue.applies_to:
+            if cue.applies_to is not None and value not in cue.applies_to:
                 continue
             if hit.begin < end and begin < hit.end:
                 continue  # the cue is part of the mention itself

@@ -14,16 +14,17 @@ import ahocorasick
 
 from services.domain import Category
 from services.extraction.local import wordform
+from services.extraction.local.categories import ANATOMY, DIAGNOSIS, MEDICATION, PROCEDURE, SYMPTOM, TEST
 from services.extraction.local.resources import rows
 from services.extraction.local.textutil import ASCII_LOWER, ascii_lower, leftmost_longest
 
 _FILES = {
-    Category.SYMPTOM: ["symptoms.tsv", "generated/kcd_symptoms.tsv"],
-    Category.DIAGNOSIS: ["diagnoses.tsv", "generated/kcd.tsv"],
-    Category.MEDICATION: ["medications.tsv", "generated/drugs.tsv"],
-    Category.TEST: ["tests.tsv", "generated/tests.tsv"],
-    Category.PROCEDURE: ["procedures.tsv", "generated/procedures.tsv"],
-    Category.ANATOMY: ["anatomy.tsv", "generated/anatomy.tsv"],
+    SYMPTOM: ["symptoms.tsv", "generated/kcd_symptoms.tsv"],
+    DIAGNOSIS: ["diagnoses.tsv", "generated/kcd.tsv"],
+    MEDICATION: ["medications.tsv", "generated/drugs.tsv"],
+    TEST: ["tests.tsv", "generated/tests.tsv"],
+    PROCEDURE: ["procedures.tsv", "generated/procedures.tsv"],
+    ANATOMY: ["anatomy.tsv", "generated/anatomy.tsv"],
 }
 _CODE_SYSTEM = {Category.DIAGNOSIS: "KCD-7", Category.MEDICATION: "ATC", Category.SYMPTOM: "KCD-7"}
 # Curated files win over generated ones for the same surface form.
@@ -79,7 +80,7 @@ def _add(by_surface: dict[str, Term], surface: str, category: Category, normaliz
     old = by_surface.get(key)
     # On a tie a named disease beats the symptom chapter (섬망, 열성 경련 are both in KCD).
     if old is None or priority < old.priority or (
-            priority == old.priority and category is Category.DIAGNOSIS and old.category is Category.SYMPTOM):
+            priority == old.priority and category is DIAGNOSIS and old.category is SYMPTOM):
         by_surface[key] = term
 
 
@@ -94,9 +95,9 @@ class Lexicon:
                         continue
                     normalized, code, synonyms = row[0].strip(), row[1].strip() or None, row[2]
                     kind = None
-                    if category is Category.TEST:
+                    if category is TEST:
                         kind, code = code or None, None
-                    elif category in (Category.PROCEDURE, Category.ANATOMY):
+                    elif category in (PROCEDURE, ANATOMY):
                         code = None
                     for surface in {s.strip() for s in synonyms.split("|") if s.strip()} | {normalized}:
                         _add(by_surface, surface, category, normalized, code, kind, prio)
@@ -123,7 +124,7 @@ class Lexicon:
             if _is_ascii_word(before) or _is_ascii_word(after):
                 return False
             # One- or two-letter lab abbreviations (K, Na, Cr) only count next to a value.
-            if len(term.surface) <= 2 and term.category is Category.TEST:
+            if len(term.surface) <= 2 and term.category is TEST:
                 return _VALUE_AFTER.match(text, end) is not None
             return True
         if _is_hangul(before):

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from services.domain import Category
 from services.extraction.local import wordform
+from services.extraction.local.categories import ANATOMY, DIAGNOSIS, MEDICATION, SYMPTOM, TEST
 from services.extraction.local.colloquial import compose, conjugated_prefixes, jamo
 from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.resources import rows
@@ -40,7 +41,7 @@ def site_symptoms(text: str, matches: list[Match], lexicon: Lexicon) -> list[Mat
     out: list[Match] = []
     site: Match | None = None
     for m in _split_site_complaints(text, matches, lexicon):
-        if m.term.category is Category.ANATOMY:
+        if m.term.category is ANATOMY:
             if _MEASURE_AFTER.match(text, m.end):
                 continue
             site = m
@@ -63,14 +64,14 @@ _DESCRIPTIVE = tuple(w for r in rows("descriptive_heads.tsv") for w in r[0].spli
 
 def as_finding(m: Match) -> Match:
     """A vocabulary 'disease' whose head is descriptive (심비대, 흉막삼출, 폐결절) is a finding: a symptom."""
-    if m.term.category is Category.DIAGNOSIS and m.term.surface.replace(" ", "").endswith(_DESCRIPTIVE):
-        return Match(m.begin, m.end, replace(m.term, category=Category.SYMPTOM))
+    if m.term.category is DIAGNOSIS and m.term.surface.replace(" ", "").endswith(_DESCRIPTIVE):
+        return Match(m.begin, m.end, replace(m.term, category=SYMPTOM))
     return m
 
 
 def with_salt(text: str, m: Match) -> Match:
     """'TAMSULOSIN HYDROCHLORIDE': the salt belongs to the drug's mention."""
-    if m.term.category is not Category.MEDICATION:
+    if m.term.category is not MEDICATION:
         return m
     salt = _SALT_AFTER.match(text, m.end)
     return Match(m.begin, salt.end(), m.term) if salt else m
@@ -102,11 +103,11 @@ def site_predicates(text: str, matches: list[Match]) -> list[Match]:
     symptom phrase: "뒷목이 뻐근함", "편도가 부었네요", "폐음 깨끗함" (negated: a normal result)."""
     out: list[Match] = []
     for m in matches:
-        if m.term.category not in (Category.ANATOMY, Category.TEST):
+        if m.term.category not in (ANATOMY, TEST):
             continue
         p = _PREDICATE.match(text, m.end)
-        if p is None or (m.term.category is Category.TEST and p.group("complaint") is not None) or (
-                m.term.category is Category.ANATOMY and p.group("abnormal") is not None):
+        if p is None or (m.term.category is TEST and p.group("complaint") is not None) or (
+                m.term.category is ANATOMY and p.group("abnormal") is not None):
             continue  # sites take complaints, tests take values; both take normal results
         normal = p.group("normal") is not None
         normalized = "정상" if normal else _SITE_PAIN.get(m.term.normalized, f"{m.term.normalized} 증상")
@@ -123,13 +124,13 @@ def _split_site_complaints(text: str, matches: list[Match], lexicon: Lexicon) ->
     is two mentions under the guideline; lexicalised ones (흉통, 두통) have no site word to split off."""
     out: list[Match] = []
     for m in matches:
-        if m.term.category is Category.SYMPTOM:
+        if m.term.category is SYMPTOM:
             surface = text[m.begin:m.end]
             complaint = next((c for c in _COMPLAINTS if surface.endswith(c) and len(surface) > len(c)), None)
             if complaint:
                 site_text = surface[: -len(complaint)].rstrip()
                 site_term = lexicon.term_for(site_text)
-                if site_term is not None and site_term.category is Category.ANATOMY:
+                if site_term is not None and site_term.category is ANATOMY:
                     c_begin = m.end - len(complaint)
                     out.append(Match(m.begin, m.begin + len(site_text), site_term))
                     out.append(Match(c_begin, m.end, lexicon.term_for(complaint) or m.term))
@@ -143,7 +144,7 @@ _LATERALITY = re.compile(r"(?:오른쪽|왼쪽|우측|좌측|양측|양쪽)\s?$"
 
 def with_laterality(text: str, m: Match) -> Match:
     """'오른쪽 아랫배', '좌측 무릎': the side belongs to the body site."""
-    if m.term.category is not Category.ANATOMY:
+    if m.term.category is not ANATOMY:
         return m
     side = _LATERALITY.search(text, max(0, m.begin - 4), m.begin)
     return Match(side.start(), m.end, m.term) if side else m
@@ -225,7 +226,7 @@ def spoken_advice(text: str, lexicon: Lexicon) -> list[Match]:
             continue  # list items are advice_items'
         body = text[start:m.end()].strip()
         if not 3 <= len(body) <= 30 or _ADVICE_SKIP.search(body) or _DOSE.search(body) or _CONDITIONAL.search(body) \
-                or any(t.term.category is Category.MEDICATION for t in lexicon.find(body)):
+                or any(t.term.category is MEDICATION for t in lexicon.find(body)):
             continue
         b = start + len(text[start:m.end()]) - len(text[start:m.end()].lstrip())
         out.append(Match(b, b + len(body), replace(_ADVICE_TERM, surface=body)))
@@ -283,7 +284,7 @@ def abbreviation_tests(text: str, lexicon: Lexicon) -> list[Match]:
     for m in _ABBR_VALUE.finditer(text):
         abbr = m.group("abbr")
         known = lexicon.term_for(abbr)
-        if abbr in _NOT_TESTS or abbr.lower() in wordform.SALTS_EN or (known is not None and known.category is not Category.TEST):
+        if abbr in _NOT_TESTS or abbr.lower() in wordform.SALTS_EN or (known is not None and known.category is not TEST):
             continue
         out.append(Match(m.start(), m.end(), known or replace(_ABBR_TERM, surface=abbr, normalized=abbr)))
     return out
