@@ -22,6 +22,7 @@ _SENTENCE_END = re.compile(r"[.!;。\n](?:(?<=\n)|(?=\s|$))")
 _SECTION_ASSERTIONS = {"past_history": "historical", "family_history": "family"}
 # A drug, test or body site under a past-history heading is today's too (metformin still taken).
 _SECTION_CATEGORIES = frozenset({Category.SYMPTOM, Category.DIAGNOSIS, Category.PROCEDURE})
+_VALUES = {c: c.value for c in Category}
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ class Assertions:
         text = self.text
         sentence = bisect_right(self._sent_starts, begin) - 1
         line = bisect_right(self._line_starts, begin) - 1
-        value = category.value  # (an enum property: read once, not per cue)
+        value = _VALUES[category]  # (Category.value is an enum property, ~10× a dict lookup on Python 3.11)
         for hit in self._cues_at(sentence, line):
             cue = hit.cue
             if cue.applies_to is not None and value not in cue.applies_to:
