@@ -122,7 +122,7 @@ def find_cues(text: str) -> list[CueHit]:
     found = []
     for last, (length, cue) in _CUE_AUTOMATON.iter(ascii_lower(text)):
         begin, end = last - length + 1, last + 1
-        if _cue_boundary_ok(text, begin, end, cue) and not any(pb <= begin < pe for pb, pe in pseudo):
+        if _cue_boundary_ok(text, begin, end, cue) and not (pseudo and any(pb <= begin < pe for pb, pe in pseudo)):
             found.append(CueHit(begin, end, cue))
     return leftmost_longest(found)
 

@@ -112,16 +112,16 @@ class LocalKoreanEngine:
             attrs = {"form": "colloquial"}
             if flags.pop("other"):
                 attrs["experiencer"] = "other"
-            rows.append(dict(
-                category=SYMPTOM, text=text[c.begin:c.end], begin=c.begin, end=c.end,
-                normalized=c.normalized, section=section, score=0.8, engine=ENGINE_NAME,
-                attributes=attrs, **flags,
-            ))
+            rows.append({
+                "category": SYMPTOM, "text": text[c.begin:c.end], "begin": c.begin, "end": c.end,
+                "normalized": c.normalized, "section": section, "score": 0.8, "engine": ENGINE_NAME,
+                "attributes": attrs, **flags,
+            })
         for b, e, phi_type in phi:
-            rows.append(dict(
-                category=PHI, text=text[b:e], begin=b, end=e, section=index.at(b),
-                attributes={"phi_type": phi_type}, normalized=phi_type, score=0.9, engine=ENGINE_NAME,
-            ))
+            rows.append({
+                "category": PHI, "text": text[b:e], "begin": b, "end": e, "section": index.at(b),
+                "attributes": {"phi_type": phi_type}, "normalized": phi_type, "score": 0.9, "engine": ENGINE_NAME,
+            })
         rows.sort(key=lambda x: (x["begin"], x["end"]))
         entities = _ENTITIES.validate_python(rows)
         return ExtractionResult(engine=ENGINE_NAME, entities=entities, fields=note_fields(text, entities, phi, headings))
@@ -147,8 +147,9 @@ class LocalKoreanEngine:
             attrs["experiencer"] = "other"  # a sick contact's finding, not the patient's nor family history
         if term.normalized in NORMAL_RESULTS:
             flags["negated"] = True  # a normal result is a negated finding (정상 범위, 의식 명료)
-        return dict(
-            category=term.category, text=text[m.begin:m.end], begin=m.begin, end=m.end, section=section,
-            attributes=attrs, normalized=term.normalized, code=term.code, code_system=term.code_system,
-            score=0.9 if term.priority == 0 else 0.7, engine=ENGINE_NAME, **flags,
-        )
+        # A dict display, not dict(...): no keyword packing for ~35 mentions a note.
+        return {
+            "category": term.category, "text": text[m.begin:m.end], "begin": m.begin, "end": m.end, "section": section,
+            "attributes": attrs, "normalized": term.normalized, "code": term.code, "code_system": term.code_system,
+            "score": 0.9 if term.priority == 0 else 0.7, "engine": ENGINE_NAME, **flags,
+        }

@@ -155,6 +155,8 @@ _LABELS = sorted({p.strip() for r in rows("sections.tsv") for p in r[0].split("|
 # Vital Signs)", "**Assessment**"). What it names is the section to come, not a mention.
 _TITLE_LINE = re.compile(
     r"^[ \t]*(?:\*\*|#{1,4}[ \t]*|\d{1,2}[).][ \t]*|[IVX]{1,4}\.[ \t]*)*"
+    # (?=[first characters]): one class test per position, before the ~120 labels are tried one by one.
+    rf"(?=[{''.join(sorted({re.escape(label[0]) for label in _LABELS}))}])"
     rf"(?P<label>{'|'.join(map(re.escape, _LABELS))})(?![A-Za-z가-힣])"
     r"(?P<rest>[ \t]*(?:[/(,&-][^\n:：]{0,70})?)[ \t]*(?:\*\*)?[ \t]*[:：]?[ \t]*(?:\*\*)?[ \t]*$",
     re.MULTILINE | re.IGNORECASE,
