@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from services.domain import Category
+from services.extraction.local.categories import PHI
 from services.extraction.local.resources import rows
 from services.extraction.local.textutil import ASCII_LOWER, ascii_lower, leftmost_longest, line_starts
 
@@ -21,6 +22,7 @@ _SENTENCE_END = re.compile(r"[.!;。\n](?:(?<=\n)|(?=\s|$))")
 _SECTION_ASSERTIONS = {"past_history": "historical", "family_history": "family"}
 # A drug, test or body site under a past-history heading is today's too (metformin still taken).
 _SECTION_CATEGORIES = frozenset({Category.SYMPTOM, Category.DIAGNOSIS, Category.PROCEDURE})
+_VALUES = {c: c.value for c in Category}
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def find_cues(text: str) -> list[CueHit]:
     found = []
     for last, (length, cue) in _CUE_AUTOMATON.iter(ascii_lower(text)):
         begin, end = last - length + 1, last + 1
-        if _cue_boundary_ok(text, begin, end, cue) and not any(pb <= begin < pe for pb, pe in pseudo):
+        if _cue_boundary_ok(text, begin, end, cue) and not (pseudo and any(pb <= begin < pe for pb, pe in pseudo)):
             found.append(CueHit(begin, end, cue))
     return leftmost_longest(found)
 
@@ -186,14 +188,15 @@ class Assertions:
 
     def flags(self, begin: int, end: int, category: Category, section: str | None) -> dict[str, bool]:
         out = {"negated": False, "uncertain": False, "historical": False, "family": False, "other": False}
-        if category is Category.PHI:
+        if category is PHI:
             return out
         text = self.text
         sentence = bisect_right(self._sent_starts, begin) - 1
         line = bisect_right(self._line_starts, begin) - 1
+        value = _VALUES[category]  # (Category.value is an enum property, ~10× a dict lookup on Python 3.11)
         for hit in self._cues_at(sentence, line):
             cue = hit.cue
-            if cue.applies_to is not None and category.value not in cue.applies_to:
+            if cue.applies_to is not None and value not in cue.applies_to:
                 continue
             if hit.begin < end and begin < hit.end:
                 continue  # the cue is part of the mention itself

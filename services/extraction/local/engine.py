@@ -5,10 +5,14 @@ note fields)."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from typing import Any
 
-from services.domain import Category, Entity, ExtractionResult
+from pydantic import TypeAdapter
+
+from services.domain import Entity, ExtractionResult
 from services.extraction.local import attributes
 from services.extraction.local.actions import device_actions
+from services.extraction.local.categories import MEDICATION, PHI, SYMPTOM, TEST
 from services.extraction.local.colloquial import find_colloquial
 from services.extraction.local.compounds import CompoundFinder
 from services.extraction.local.context import Assertions
@@ -38,6 +42,9 @@ from services.extraction.local.textutil import leftmost_longest
 
 ENGINE_NAME = "local"
 _lexicon: Lexicon | None = None
+# A note's entities are validated in one call: pydantic-core then loops in Rust, ~40% less time than one
+# Entity(...) (Python __init__, keyword packing) per mention. Same models, same validation.
+_ENTITIES = TypeAdapter(list[Entity])
 
 
 def lexicon() -> Lexicon:
@@ -67,7 +74,7 @@ class LocalKoreanEngine:
                                  + device_actions(text, self.lexicon) + spinal_levels(text))
         titles = title_lines(text)
         matches = [m for m in found if not titles.hits(m.begin, m.end)
-                   and (m.term.category is Category.TEST or not heading_spans.hits(m.begin, m.end))]
+                   and (m.term.category is TEST or not heading_spans.hits(m.begin, m.end))]
         phi_all = find_phi(text)
         # A "name" that is really a clinical term (고혈압 환자) is dropped; other PHI (dates,
         # numbers, addresses) wins over a term it overlaps.
@@ -77,11 +84,11 @@ class LocalKoreanEngine:
         matches = [m for m in matches if not phi_spans.hits(m.begin, m.end)]
 
         colloquial = find_colloquial(text) if self.use_morphology else []
-        symptom_spans = Spans([(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM])
+        symptom_spans = Spans([(m.begin, m.end) for m in matches if m.term.category is SYMPTOM])
         colloquial = [c for c in colloquial if not symptom_spans.hits(c.begin, c.end)]
         # The body word inside a colloquial symptom ("머리가 아파요") stays tagged as anatomy too (guideline).
         colloquial_spans = Spans([(c.begin, c.end) for c in colloquial])
-        taken = Spans([(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM]
+        taken = Spans([(m.begin, m.end) for m in matches if m.term.category is SYMPTOM]
                        + [(c.begin, c.end) for c in colloquial])
         predicates = [p for p in site_predicates(text, matches) if not taken.hits(p.begin, p.end)
                       and not colloquial_spans.hits(p.begin, p.end)]
@@ -92,7 +99,7 @@ class LocalKoreanEngine:
         # A quoted sentence that states a complaint (a complaint word, or a symptom any stage found in a clause that
         # ends in a verb) is one mention in place of the colloquial and site phrases inside it; vocabulary
         # symptoms inside stay mentions too.
-        complaints = Spans([(m.begin, m.end) for m in matches if m.term.category is Category.SYMPTOM]
+        complaints = Spans([(m.begin, m.end) for m in matches if m.term.category is SYMPTOM]
                            + [(c.begin, c.end) for c in colloquial] + [(p.begin, p.end) for p in predicates])
         quotes = [q for q, speech in quoted_complaints(text)
                   if speech or (complaints.hits(q.begin, q.end) and ends_in_predicate(q.term.surface))]
@@ -103,51 +110,55 @@ class LocalKoreanEngine:
 
         matches = site_symptoms(text, [as_finding(with_salt(text, with_laterality(text, m))) for m in matches], self.lexicon)
         assertions = Assertions(text)
-        entities: list[Entity] = []
-        med_starts = sorted(m.begin for m in matches if m.term.category is Category.MEDICATION)
+        rows: list[dict[str, Any]] = []
+        med_starts = sorted(m.begin for m in matches if m.term.category is MEDICATION)
         for m in matches:
-            entities.append(self._entity(text, m, index, assertions, med_starts))
+            rows.append(self._entity(text, m, index, assertions, med_starts))
         for c in colloquial:
             section = index.at(c.begin)
-            flags = assertions.flags(c.begin, c.end, Category.SYMPTOM, section)
+            flags = assertions.flags(c.begin, c.end, SYMPTOM, section)
             flags["negated"] = flags["negated"] or c.negated
             attrs = {"form": "colloquial"}
             if flags.pop("other"):
                 attrs["experiencer"] = "other"
-            entities.append(Entity(
-                category=Category.SYMPTOM, text=text[c.begin:c.end], begin=c.begin, end=c.end,
-                normalized=c.normalized, section=section, score=0.8, engine=ENGINE_NAME,
-                attributes=attrs, **flags,
-            ))
+            rows.append({
+                "category": SYMPTOM, "text": text[c.begin:c.end], "begin": c.begin, "end": c.end,
+                "normalized": c.normalized, "section": section, "score": 0.8, "engine": ENGINE_NAME,
+                "attributes": attrs, **flags,
+            })
         for b, e, phi_type in phi:
-            entities.append(Entity(
-                category=Category.PHI, text=text[b:e], begin=b, end=e, section=index.at(b),
-                attributes={"phi_type": phi_type}, normalized=phi_type, score=0.9, engine=ENGINE_NAME,
-            ))
-        entities.sort(key=lambda x: (x.begin, x.end))
+            rows.append({
+                "category": PHI, "text": text[b:e], "begin": b, "end": e, "section": index.at(b),
+                "attributes": {"phi_type": phi_type}, "normalized": phi_type, "score": 0.9, "engine": ENGINE_NAME,
+            })
+        rows.sort(key=lambda x: (x["begin"], x["end"]))
+        entities = _ENTITIES.validate_python(rows)
         return ExtractionResult(engine=ENGINE_NAME, entities=entities, fields=note_fields(text, entities, phi, headings))
 
-    def _entity(self, text: str, m: Match, index: SectionIndex, assertions: Assertions, med_starts: list[int]) -> Entity:
+    def _entity(self, text: str, m: Match, index: SectionIndex, assertions: Assertions,
+                med_starts: list[int]) -> dict[str, Any]:
+        """The fields of one vocabulary or phrase mention's Entity (validated with the note's others)."""
         term = m.term
         section = index.at(m.begin)
         attrs: dict[str, str] = {}
-        if term.category is Category.TEST:
+        if term.category is TEST:
             attrs = attributes.measurement(text, m.end)
             if term.kind:
                 attrs["kind"] = term.kind
-        elif term.category is Category.MEDICATION:
+        elif term.category is MEDICATION:
             i = bisect_right(med_starts, m.begin)
             nxt = med_starts[i] if i < len(med_starts) else len(text)
             attrs = attributes.medication(text, m.end, nxt)
         flags = assertions.flags(m.begin, m.end, term.category, section)
-        if term.category is Category.TEST and attrs.get("result") in ("(-)", "음성", "negative"):
+        if term.category is TEST and attrs.get("result") in ("(-)", "음성", "negative"):
             flags["negated"] = False  # a negative result is a test that was done
         if flags.pop("other"):
             attrs["experiencer"] = "other"  # a sick contact's finding, not the patient's nor family history
         if term.normalized in NORMAL_RESULTS:
             flags["negated"] = True  # a normal result is a negated finding (정상 범위, 의식 명료)
-        return Entity(
-            category=term.category, text=text[m.begin:m.end], begin=m.begin, end=m.end, section=section,
-            attributes=attrs, normalized=term.normalized, code=term.code, code_system=term.code_system,
-            score=0.9 if term.priority == 0 else 0.7, engine=ENGINE_NAME, **flags,
-        )
+        # A dict display, not dict(...): no keyword packing for ~35 mentions a note.
+        return {
+            "category": term.category, "text": text[m.begin:m.end], "begin": m.begin, "end": m.end, "section": section,
+            "attributes": attrs, "normalized": term.normalized, "code": term.code, "code_system": term.code_system,
+            "score": 0.9 if term.priority == 0 else 0.7, "engine": ENGINE_NAME, **flags,
+        }

@@ -7,7 +7,8 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 
-from services.domain import Category, Entity, NoteFields
+from services.domain import Entity, NoteFields
+from services.extraction.local.categories import ANATOMY, DIAGNOSIS, PHI, SYMPTOM
 from services.extraction.local.phi import PhiSpan, mask
 from services.extraction.local.resources import rows
 
@@ -99,7 +100,7 @@ def department(text: str, entities: list[Entity], age: int | None = None) -> str
         return "소아청소년과"  # children are seen in paediatrics whatever the complaint
     scores: dict[str, float] = defaultdict(float)
     for ent in entities:
-        if ent.category not in (Category.SYMPTOM, Category.DIAGNOSIS) or ent.negated or ent.family:
+        if ent.category not in (SYMPTOM, DIAGNOSIS) or ent.negated or ent.family:
             continue
         weight = 2.0 if ent.section in ("diagnosis", "impression", "assessment") else 1.0
         if ent.historical:
@@ -122,7 +123,7 @@ def summary(
     """The sentences that carry the most present findings, preferring C.C/impression/diagnosis,
     with PHI replaced by placeholders."""
     # Today's findings: past and family history are context, not what this visit is about.
-    present = [e for e in entities if e.category not in (Category.PHI, Category.ANATOMY)
+    present = [e for e in entities if e.category not in (PHI, ANATOMY)
                and not (e.negated or e.historical or e.family)]
     if not present:
         return None

@@ -7,6 +7,7 @@ for each position one dict lookup, then ``startswith`` over the few terms sharin
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -14,16 +15,17 @@ import ahocorasick
 
 from services.domain import Category
 from services.extraction.local import wordform
+from services.extraction.local.categories import ANATOMY, DIAGNOSIS, MEDICATION, PROCEDURE, SYMPTOM, TEST
 from services.extraction.local.resources import rows
 from services.extraction.local.textutil import ASCII_LOWER, ascii_lower, leftmost_longest
 
 _FILES = {
-    Category.SYMPTOM: ["symptoms.tsv", "generated/kcd_symptoms.tsv"],
-    Category.DIAGNOSIS: ["diagnoses.tsv", "generated/kcd.tsv"],
-    Category.MEDICATION: ["medications.tsv", "generated/drugs.tsv"],
-    Category.TEST: ["tests.tsv", "generated/tests.tsv"],
-    Category.PROCEDURE: ["procedures.tsv", "generated/procedures.tsv"],
-    Category.ANATOMY: ["anatomy.tsv", "generated/anatomy.tsv"],
+    SYMPTOM: ["symptoms.tsv", "generated/kcd_symptoms.tsv"],
+    DIAGNOSIS: ["diagnoses.tsv", "generated/kcd.tsv"],
+    MEDICATION: ["medications.tsv", "generated/drugs.tsv"],
+    TEST: ["tests.tsv", "generated/tests.tsv"],
+    PROCEDURE: ["procedures.tsv", "generated/procedures.tsv"],
+    ANATOMY: ["anatomy.tsv", "generated/anatomy.tsv"],
 }
 _CODE_SYSTEM = {Category.DIAGNOSIS: "KCD-7", Category.MEDICATION: "ATC", Category.SYMPTOM: "KCD-7"}
 # Curated files win over generated ones for the same surface form.
@@ -42,8 +44,24 @@ def _is_hangul(ch: str) -> bool:
     return "\uac00" <= ch <= "\ud7a3" or "\u3131" <= ch <= "\u318e"
 
 
-def _is_ascii_word(ch: str) -> bool:
-    return ch.isascii() and (ch.isalnum() or ch in "_")
+# An ASCII letter, digit or underscore (ch is one character): a set lookup, not a call, in the per-hit loop.
+_ASCII_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _by_char(words: Iterable[str], index: int) -> dict[str, tuple[str, ...]]:
+    """Words grouped by their first (index 0) or last (-1) character: ``text.startswith(table.get(text[i], ()), i)``
+    is ``text.startswith(words, i)`` trying only the words that can match there (ENDINGS has over a hundred)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for w in words:
+        if not w:
+            raise ValueError("an empty word would match everywhere")
+        out[w[index]] = (*out.get(w[index], ()), w)
+    return out
+
+
+_GLUE_BY_LAST = _by_char(_GLUE_PREFIXES, -1)
+_JOSA_BY_FIRST = _by_char(_JOSA, 0)
+_ENDINGS_BY_FIRST = _by_char(wordform.ENDINGS, 0)
 
 
 @dataclass(frozen=True)
@@ -79,7 +97,7 @@ def _add(by_surface: dict[str, Term], surface: str, category: Category, normaliz
     old = by_surface.get(key)
     # On a tie a named disease beats the symptom chapter (섬망, 열성 경련 are both in KCD).
     if old is None or priority < old.priority or (
-            priority == old.priority and category is Category.DIAGNOSIS and old.category is Category.SYMPTOM):
+            priority == old.priority and category is DIAGNOSIS and old.category is SYMPTOM):
         by_surface[key] = term
 
 
@@ -94,9 +112,9 @@ class Lexicon:
                         continue
                     normalized, code, synonyms = row[0].strip(), row[1].strip() or None, row[2]
                     kind = None
-                    if category is Category.TEST:
+                    if category is TEST:
                         kind, code = code or None, None
-                    elif category in (Category.PROCEDURE, Category.ANATOMY):
+                    elif category in (PROCEDURE, ANATOMY):
                         code = None
                     for surface in {s.strip() for s in synonyms.split("|") if s.strip()} | {normalized}:
                         _add(by_surface, surface, category, normalized, code, kind, prio)
@@ -112,7 +130,9 @@ class Lexicon:
             grouped.setdefault(key.translate(ASCII_LOWER), []).append(term)
         automaton = ahocorasick.Automaton()
         for key, terms in grouped.items():
-            automaton.add_word(key, (len(key), tuple(sorted(terms, key=lambda t: (not t.case_sensitive, t.priority)))))
+            ordered = tuple(sorted(terms, key=lambda t: (not t.case_sensitive, t.priority)))
+            # (length, terms, first term, ASCII key): what find needs per hit, in one unpacking.
+            automaton.add_word(key, (len(key), ordered, ordered[0], ordered[0].ascii))
         automaton.make_automaton()
         self._automaton = automaton
 
@@ -120,22 +140,23 @@ class Lexicon:
         before = text[begin - 1] if begin > 0 else " "
         after = text[end] if end < len(text) else " "
         if term.ascii:
-            if _is_ascii_word(before) or _is_ascii_word(after):
+            if before in _ASCII_WORD or after in _ASCII_WORD:
                 return False
             # One- or two-letter lab abbreviations (K, Na, Cr) only count next to a value; imaging (CT, US) is no lab.
-            if len(term.surface) <= 2 and term.category is Category.TEST and term.kind != "imaging":
+            if len(term.surface) <= 2 and term.category is TEST and term.kind != "imaging":
                 return _VALUE_AFTER.match(text, end) is not None
             return True
         if _is_hangul(before):
-            if len(term.surface) < 3 and not text.endswith(_GLUE_PREFIXES, 0, begin):
+            # (before is Hangul, so begin > 0 and text[begin - 1] ends any prefix written there)
+            if len(term.surface) < 3 and not text.endswith(_GLUE_BY_LAST.get(before, ()), 0, begin):
                 return False
         if len(term.surface) == 1:
             # A single syllable (배, 간, 목) only as a word of its own or with a particle.
-            return not _is_hangul(after) or text.startswith(_JOSA, end)
+            return not _is_hangul(after) or text.startswith(_JOSA_BY_FIRST.get(after, ()), end)
         if _is_hangul(after) and _is_hangul(text[end + 1:end + 2]):
             # Two or more syllables glued after a term must be a particle or an ending (간염으로,
             # 출혈되어), not the rest of another word (안정적, 호흡기내과, 폐렴구균).
-            return text.startswith(wordform.ENDINGS, end)
+            return text.startswith(_ENDINGS_BY_FIRST.get(after, ()), end)
         return True
 
     def term_for(self, surface: str) -> Term | None:
@@ -150,30 +171,31 @@ class Lexicon:
         """
         lowered = ascii_lower(text)
         candidates: list[Match] = []
+        append = candidates.append
         size = len(text)
         boundary_ok = self._boundary_ok
-        for last, (length, terms) in self._automaton.iter(lowered):
-            begin, end = last - length + 1, last + 1
+        for last, (length, terms, head, ascii_key) in self._automaton.iter(lowered):
+            end = last + 1
+            begin = end - length
             # The usual hits decided here with _boundary_ok's answer (the terms of one key are all Korean or all
             # ASCII, and of one length): inside an English word, a short Korean term inside a Korean word, or a
-            # Korean term of 2+ syllables that is a word of its own.
+            # Korean term of 2+ syllables that is a word of its own. Tests written out: ~70 hits a note.
             before = text[begin - 1] if begin else " "
             after = text[end] if end < size else " "
-            term = terms[0]
-            if term.ascii:
-                if _is_ascii_word(before) or _is_ascii_word(after):
+            if ascii_key:
+                if before in _ASCII_WORD or after in _ASCII_WORD:
                     continue
             else:
-                hangul_before = _is_hangul(before)
-                if hangul_before and length < 3 and not text.endswith(_GLUE_PREFIXES, 0, begin):
+                hangul_before = "\uac00" <= before <= "\ud7a3" or "\u3131" <= before <= "\u318e"
+                if hangul_before and length < 3 and not text.endswith(_GLUE_BY_LAST.get(before, ()), 0, begin):
                     continue
-                if length >= 2 and not hangul_before and not _is_hangul(after):
-                    candidates.append(Match(begin, end, term))
+                if length >= 2 and not hangul_before and not ("\uac00" <= after <= "\ud7a3" or "\u3131" <= after <= "\u318e"):
+                    append(Match(begin, end, head))
                     continue
             for term in terms:
                 if term.case_sensitive and text[begin:end] != term.surface:
                     continue
                 if boundary_ok(text, begin, end, term):
-                    candidates.append(Match(begin, end, term))
+                    append(Match(begin, end, term))
                     break
         return leftmost_longest(candidates)

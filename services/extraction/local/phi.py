@@ -395,7 +395,9 @@ RECOGNIZERS: dict[str, Recognizer] = {
     "name_masked": _masked_names,
     "name_latin": _latin_names,
     "rrn": _regex(_RRN, "rrn"),
-    "phone": _windowed(_PHONE, "phone", r"\d{3,4}[-.\s]\d{4}|01[016789]\d{7}"),
+    # Both trigger alternatives begin with a digit (0 is one; the lookbehind keeps "01"): written as one \d first,
+    # re scans for digits instead of trying every position.
+    "phone": _windowed(_PHONE, "phone", r"\d(?:\d{2,3}[-.\s]\d{4}|(?<=0)1[016789]\d{7})"),
     "name_role": _role_names,
     "organization": _organizations,
     "chart_id": _regex(_CHART, "patient_id", "id"),
@@ -413,13 +415,14 @@ RECOGNIZERS: dict[str, Recognizer] = {
     # Age: (after a colon); a sex at its word or letter, a '/', or the whitespace after 성별: / 세 (a colon or 세).
     "date": _windowed(_DATE, "date", r"\d\s?[-./]\s?\d{1,2}\s?[-./]|\d\s?[년월]|\d/\d", starts=r"\d+"),
     # The age and sex triggers open with one character class (then the alternatives, in their order, each behind
-    # a lookbehind on that character), so re scans for it: same matches as "\d\s*(?:세|…)|나이|Age|…".
+    # a lookbehind on that character), so re scans for it: same matches as "\d\s*(?:세|…)|나이|Age|…". Their starts
+    # likewise (same matches as "\d+|만|(?<=[:：])\s" and "[/남여MF]|male|female|(?<=[:：세])\s").
     "age": _windowed(_AGE, "age", r"[\d나AMF남여](?:(?<=\d)\s*(?:세|살|대|[yY]/?[oO]|yrs|years)|(?<=나)이|(?<=A)ge|(?<=[MF])/\d"
                                   r"|(?<=\d)\s*/\s*[MF남여]|(?<=[남여])/\d)",
-                     starts=r"\d+|만|(?<=[:：])\s"),
+                     starts=r"[\d만\s](?:(?<=\d)\d*|(?<=만)|(?<=[:：]\s))"),
     "sex": _windowed(_SEX, "sex", r"[성S\dMF남여mf](?:(?<=성)별|(?<=S)ex|(?<=\d)\s*/\s*[MF남여]|(?<=[MF])\s*/\s*\d|(?<=\d)\s*세"
                                   r"|(?<=\d)대|(?<=[남여])\s*[/,]|(?<=[Mm])ale|(?<=[Ff])emale)",
-                     starts=r"[/남여MF]|male|female|(?<=[:：세])\s"),
+                     starts=r"[/남여MFmf\s](?:(?<=[/남여MF])|(?<=m)ale|(?<=f)emale|(?<=[:：세]\s))"),
 }
 # When spans overlap, the more specific type wins (an RRN is not a date or a phone number).
 _RANK = {"rrn": 0, "email": 1, "patient_id": 2, "insurance_id": 2, "license_number": 2, "phone": 3, "fax": 3, "address": 4,

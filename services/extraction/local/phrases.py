@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from services.domain import Category
 from services.extraction.local import wordform
+from services.extraction.local.categories import ANATOMY, DIAGNOSIS, MEDICATION, SYMPTOM, TEST
 from services.extraction.local.colloquial import compose, conjugated_prefixes, jamo
 from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.resources import rows
@@ -40,7 +41,7 @@ def site_symptoms(text: str, matches: list[Match], lexicon: Lexicon) -> list[Mat
     out: list[Match] = []
     site: Match | None = None
     for m in _split_site_complaints(text, matches, lexicon):
-        if m.term.category is Category.ANATOMY:
+        if m.term.category is ANATOMY:
             if _MEASURE_AFTER.match(text, m.end):
                 continue
             site = m
@@ -63,8 +64,8 @@ _DESCRIPTIVE = tuple(w for r in rows("descriptive_heads.tsv") for w in r[0].spli
 
 def as_finding(m: Match) -> Match:
     """A vocabulary 'disease' whose head is descriptive (심비대, 흉막삼출, 폐결절) is a finding: a symptom."""
-    if m.term.category is Category.DIAGNOSIS and m.term.surface.replace(" ", "").endswith(_DESCRIPTIVE):
-        return Match(m.begin, m.end, replace(m.term, category=Category.SYMPTOM))
+    if m.term.category is DIAGNOSIS and m.term.surface.replace(" ", "").endswith(_DESCRIPTIVE):
+        return Match(m.begin, m.end, replace(m.term, category=SYMPTOM))
     return m
 
 
@@ -76,7 +77,7 @@ _FORM_AFTER = re.compile(r"(?:서방정|서방캡슐|연질캡슐|필름코팅�
 
 def with_salt(text: str, m: Match) -> Match:
     """'TAMSULOSIN HYDROCHLORIDE', '메트포르민서방정': the salt and the dosage form belong to the drug's mention."""
-    if m.term.category is not Category.MEDICATION:
+    if m.term.category is not MEDICATION:
         return m
     salt = _SALT_AFTER.match(text, m.end)
     if salt:
@@ -111,13 +112,13 @@ def site_predicates(text: str, matches: list[Match]) -> list[Match]:
     symptom phrase: "뒷목이 뻐근함", "편도가 부었네요", "폐음 깨끗함" (negated: a normal result)."""
     out: list[Match] = []
     for m in matches:
-        if m.term.category not in (Category.ANATOMY, Category.TEST):
+        if m.term.category not in (ANATOMY, TEST):
             continue
         if text.startswith("상", m.end) and text[m.end + 1:m.end + 2] in (" ", "\t", ",", ""):
             continue  # "심전도상 이상 소견": on the ECG, an abnormal finding — the exam keeps its own mention
         p = _PREDICATE.match(text, m.end)
-        if p is None or (m.term.category is Category.TEST and p.group("complaint") is not None) or (
-                m.term.category is Category.ANATOMY and p.group("abnormal") is not None):
+        if p is None or (m.term.category is TEST and p.group("complaint") is not None) or (
+                m.term.category is ANATOMY and p.group("abnormal") is not None):
             continue  # sites take complaints, tests take values; both take normal results
         normal = p.group("normal") is not None
         normalized = "정상" if normal else _SITE_PAIN.get(m.term.normalized, f"{m.term.normalized} 증상")
@@ -134,13 +135,13 @@ def _split_site_complaints(text: str, matches: list[Match], lexicon: Lexicon) ->
     is two mentions under the guideline; lexicalised ones (흉통, 두통) have no site word to split off."""
     out: list[Match] = []
     for m in matches:
-        if m.term.category is Category.SYMPTOM:
+        if m.term.category is SYMPTOM:
             surface = text[m.begin:m.end]
             complaint = next((c for c in _COMPLAINTS if surface.endswith(c) and len(surface) > len(c)), None)
             if complaint:
                 site_text = surface[: -len(complaint)].rstrip()
                 site_term = lexicon.term_for(site_text)
-                if site_term is not None and site_term.category is Category.ANATOMY:
+                if site_term is not None and site_term.category is ANATOMY:
                     c_begin = m.end - len(complaint)
                     out.append(Match(m.begin, m.begin + len(site_text), site_term))
                     out.append(Match(c_begin, m.end, lexicon.term_for(complaint) or m.term))
@@ -165,7 +166,7 @@ def spinal_levels(text: str) -> list[Match]:
 
 def with_laterality(text: str, m: Match) -> Match:
     """'오른쪽 아랫배', '좌측 무릎', 'Rt. 발목', '눈 주위': the side and the part belong to the body site."""
-    if m.term.category is not Category.ANATOMY:
+    if m.term.category is not ANATOMY:
         return m
     side = _LATERALITY.search(text, max(0, m.begin - 7), m.begin)
     where = _WHERE.match(text, m.end)
@@ -177,6 +178,8 @@ _LABELS = sorted({p.strip() for r in rows("sections.tsv") for p in r[0].split("|
 # Vital Signs)", "**Assessment**"). What it names is the section to come, not a mention.
 _TITLE_LINE = re.compile(
     r"^[ \t]*(?:\*\*|#{1,4}[ \t]*|\d{1,2}[).][ \t]*|[IVX]{1,4}\.[ \t]*)*"
+    # (?=[first characters]): one class test per position, before the ~120 labels are tried one by one.
+    rf"(?=[{''.join(sorted({re.escape(label[0]) for label in _LABELS}))}])"
     rf"(?P<label>{'|'.join(map(re.escape, _LABELS))})(?![A-Za-z가-힣])"
     r"(?P<rest>[ \t]*(?:[/(,&-][^\n:：]{0,70})?)[ \t]*(?:\*\*)?[ \t]*[:：]?[ \t]*(?:\*\*)?[ \t]*$",
     re.MULTILINE | re.IGNORECASE,
@@ -248,7 +251,7 @@ def spoken_advice(text: str, lexicon: Lexicon) -> list[Match]:
             continue  # list items are advice_items'
         body = text[start:m.end()].strip()
         if not 3 <= len(body) <= 30 or _ADVICE_SKIP.search(body) or _DOSE.search(body) or _CONDITIONAL.search(body) \
-                or any(t.term.category is Category.MEDICATION for t in lexicon.find(body)):
+                or any(t.term.category is MEDICATION for t in lexicon.find(body)):
             continue
         b = start + len(text[start:m.end()]) - len(text[start:m.end()].lstrip())
         out.append(Match(b, b + len(body), replace(_ADVICE_TERM, surface=body)))
@@ -292,8 +295,10 @@ def ends_in_predicate(said: str) -> bool:
 
 
 # A short test abbreviation followed by its value: IPSS 18, BAI: 22, Qmax 8.5 mL/s, EFW 1,200 g.
+# The lookbehind after the capital (the character before it, same matches): re then scans for a capital letter
+# instead of trying every position — half the time.
 _ABBR_VALUE = re.compile(
-    r"(?<![A-Za-z0-9/.-])(?P<abbr>[A-Z][A-Za-z]{1,5}[0-9]?)(?=[ \t]*[:=]?[ \t]*[<>≤≥]?[ \t]*\d(?!\d{3}[-./])(?![)]))")
+    r"(?P<abbr>[A-Z](?<![A-Za-z0-9/.-].)[A-Za-z]{1,5}[0-9]?)(?=[ \t]*[:=]?[ \t]*[<>≤≥]?[ \t]*\d(?!\d{3}[-./])(?![)]))")
 _NOT_TESTS = frozenset("PO IV IM SC SQ BID TID QID QD HS PRN PM AM No NO Dr Mr Ms Rm GA ER OR OP ICU POD HD Hx Tx Dx Rx"
                        " LMP EDC EDD HPI CC PI PE Day DAY Room Bed Case Step Grade Stage GOLD".split())
 _ABBR_TERM = Term("", Category.TEST, "", None, None, "abbreviation", 4, True, True)
@@ -304,7 +309,7 @@ def abbreviation_tests(text: str, lexicon: Lexicon) -> list[Match]:
     for m in _ABBR_VALUE.finditer(text):
         abbr = m.group("abbr")
         known = lexicon.term_for(abbr)
-        if abbr in _NOT_TESTS or abbr.lower() in wordform.SALTS_EN or (known is not None and known.category is not Category.TEST):
+        if abbr in _NOT_TESTS or abbr.lower() in wordform.SALTS_EN or (known is not None and known.category is not TEST):
             continue
         out.append(Match(m.start(), m.end(), known or replace(_ABBR_TERM, surface=abbr, normalized=abbr)))
     return out

