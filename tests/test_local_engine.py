@@ -644,3 +644,20 @@ def test_an_exam_with_the_locative_sang_keeps_its_own_mention(engine: LocalKorea
     """"심전도상 이상 소견": on the ECG, an abnormal finding — not one compound '심전도상 이상'."""
     found = [(e.category.value, e.text) for e in engine.extract("심전도상 이상 소견 관찰됨").entities]
     assert ("test", "심전도") in found and ("symptom", "이상 소견") in found
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("키 170cm, 허리둘레 82cm", "키"),  # anthropometry, mental status, neuro and urological exam items
+        ("MSE: 지남력 유지, 정동 둔마", "지남력"),
+        ("DTR: knee jerk 2+", "knee jerk"),
+        ("DRE: prostate enlarged, PVR 120mL", "PVR"),
+        ("U/A: pH 6.0, 잠혈 (-)", "잠혈"),
+        ("Prostate MRI 예정", "Prostate MRI"),  # an imaging abbreviation heads the site before it
+        ("L-spine MRI 상 HNP", "L-spine MRI"),
+        ("Covid-19 PCR 음성", "Covid-19 PCR"),
+    ],
+)
+def test_exam_items_and_imaging_with_a_site(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("test", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]

@@ -79,6 +79,10 @@ def _english_head(lexicon: Lexicon, word: str) -> tuple[Category, bool, bool] | 
     """(category, bare generic head, found by word formation) of an English word that heads a phrase, else
     None; cached per word like _word_head."""
     low = word.lower()
+    if len(low) < 4 and word.isupper() and len(word) >= 2:
+        # Imaging abbreviations head the site written before them: Prostate MRI, brain CT.
+        known = lexicon.term_for(word)
+        return (known.category, False, False) if known is not None and known.kind == "imaging" else None
     if len(low) < 4 or low in _EN_NOT_HEADS:
         return None
     category = _EN_WORDS.get(low) or _EN_ALONE.get(low)
