@@ -661,3 +661,8 @@ def test_an_exam_with_the_locative_sang_keeps_its_own_mention(engine: LocalKorea
 )
 def test_exam_items_and_imaging_with_a_site(engine: LocalKoreanEngine, text: str, span: str) -> None:
     assert ("test", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "span"), [("누런 가래가 나옴", "누런 가래"), ("붉은 발진", "붉은 발진"), ("화농성 객담", "화농성 객담")])
+def test_colour_belongs_to_the_finding(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("symptom", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]

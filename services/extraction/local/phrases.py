@@ -164,8 +164,17 @@ def spinal_levels(text: str) -> list[Match]:
     return [Match(m.start(), m.end(), replace(_SPINAL_TERM, surface=m.group())) for m in _SPINAL.finditer(text)]
 
 
+# Colour and character kept with a finding (guideline: 누런 가래, 붉은 발진): the words a note writes right before it.
+_COLOUR = re.compile(r"(?<![가-힣])(?:누런|노란|노르스름한|누르스름한|붉은|빨간|불그스름한|하얀|흰|허연|검은|까만|거무스름한|맑은|투명한"
+                     r"|초록색|녹색|갈색|회색|피\s?섞인|혈성|농성|화농성|점액성|끈적한|묽은|거품\s?섞인)\s?$")
+
+
 def with_laterality(text: str, m: Match) -> Match:
-    """'오른쪽 아랫배', '좌측 무릎', 'Rt. 발목', '눈 주위': the side and the part belong to the body site."""
+    """'오른쪽 아랫배', '좌측 무릎', 'Rt. 발목', '눈 주위': the side and the part belong to the body site; '누런
+    가래', '붉은 발진': the colour belongs to the finding."""
+    if m.term.category is SYMPTOM:
+        colour = _COLOUR.search(text, max(0, m.begin - 8), m.begin)
+        return Match(colour.start(), m.end, m.term) if colour else m
     if m.term.category is not ANATOMY:
         return m
     side = _LATERALITY.search(text, max(0, m.begin - 7), m.begin)
