@@ -666,3 +666,21 @@ def test_exam_items_and_imaging_with_a_site(engine: LocalKoreanEngine, text: str
 @pytest.mark.parametrize(("text", "span"), [("누런 가래가 나옴", "누런 가래"), ("붉은 발진", "붉은 발진"), ("화농성 객담", "화농성 객담")])
 def test_colour_belongs_to_the_finding(engine: LocalKoreanEngine, text: str, span: str) -> None:
     assert ("symptom", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("major neurocognitive disorder 의심", "major neurocognitive disorder"),  # adjectives by their ending join
+        ("psychogenic seizure 병력", "psychogenic seizure"),
+        ("Guillain-Barré syndrome 의심", "Guillain-Barré syndrome"),  # an eponym, accents included
+        ("Bell's palsy 진단", "Bell's palsy"),
+        ("간 질환 병력", "간 질환"),  # a one-syllable organ before a disease head
+    ],
+)
+def test_english_adjectives_eponyms_and_organ_diseases(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("diagnosis", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+def test_normal_is_no_adjective_of_a_disease(engine: LocalKoreanEngine) -> None:
+    assert "normal sinus" not in [e.text for e in engine.extract("EKG: normal sinus rhythm").entities]

@@ -22,7 +22,7 @@ from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.resources import rows
 
 _WORD = re.compile(r"[가-힣]+")
-_EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*\.?")
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-zÀ-ÖØ-öø-ÿ'-]*\.?")  # Latin letters with accents: Guillain-Barré
 # Longest suffix first: leukocytosis is a finding (-cytosis), not an -osis disease.
 _EN_SUFFIX = sorted(((suffix, Category(r[1])) for r in rows("english_heads.tsv") if r[0] == "suffix" for suffix in r[2].split()),
                     key=lambda sc: -len(sc[0]))
@@ -98,6 +98,28 @@ def _english_head(lexicon: Lexicon, word: str) -> tuple[Category, bool, bool] | 
     return category, bare, from_head
 
 
+# English adjectives by their ending (neurocognitive, hepatocellular, psychogenic, idiopathic): they qualify the
+# disease or finding after them as the listed modifiers do.
+_ADJECTIVE_ENDINGS = ("ive", "al", "ic", "ous", "ar", "ary", "oid", "ile", "ent", "ant", "form")
+
+
+_NOT_ADJECTIVES = frozenset("normal general usual additional clinical medical physical initial potential several actual"
+                            " current recent frequent present patient different significant important relevant consistent"
+                            " evident apparent previous various particular special typical essential".split())
+_EPONYM = re.compile(r"[A-Z][a-zà-öø-ÿ]+(?:-[A-Z][a-zà-öø-ÿ]+)?(?:'s)?")
+
+
+def _adjective(word: str) -> bool:
+    low = word.lower()
+    return (len(low) >= 6 and low.endswith(_ADJECTIVE_ENDINGS) and low not in _EN_FUNCTION and low not in _EN_REPORTING
+            and low not in _NOT_ADJECTIVES)
+
+
+def _eponym(word: str) -> bool:
+    """A capitalised name right before a disease or sign head: Guillain-Barré syndrome, Kernig sign, Bell's palsy."""
+    return _EPONYM.fullmatch(word) is not None and word.lower() not in _EN_FUNCTION and word.lower() not in _NOT_ADJECTIVES
+
+
 def _participle(word: str) -> bool:
     low = word.lower()
     return len(low) >= 6 and low.endswith(("ing", "ed")) and low not in _EN_REPORTING and low not in _EN_FUNCTION
@@ -113,8 +135,12 @@ class CompoundFinder:
         self.lexicon = lexicon
 
     def _noun_like(self, word: str, category: Category) -> bool:
-        if word in _NOT_IN_COMPOUND or len(word) < 2:
+        if word in _NOT_IN_COMPOUND:
             return False
+        if len(word) < 2:
+            # One syllable: only an organ before a disease head (간 질환, 폐 질환, 신 부전).
+            site = self.lexicon.term_for(word)
+            return category is DIAGNOSIS and site is not None and site.category is ANATOMY
         if len(word) > 2 and word.endswith("상") and self.lexicon.term_for(word[:-1]) is not None:
             return False  # "심전도상 이상": on the ECG (a locative), not part of the finding's name
         if word in _MODIFIERS:
@@ -178,7 +204,8 @@ class CompoundFinder:
                         and prev.lower() not in _EN_FUNCTION and (site is None or site.category is category)
                         and (len(prev) >= 3 or (len(prev) == 2 and prev.isupper())))
                 if gap.strip(". ") or len(gap) > 2 or not (
-                        prev.lower().rstrip(".") in _EN_MODIFIERS or noun
+                        prev.lower().rstrip(".") in _EN_MODIFIERS or noun or (
+                            category in (SYMPTOM, DIAGNOSIS) and (_adjective(prev) or (j == i - 1 and _eponym(prev))))
                         or (site is not None and site.category is ANATOMY) or (
                             j == i - 1 and category in (SYMPTOM, DIAGNOSIS) and _participle(prev))):
                     break
