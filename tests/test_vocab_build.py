@@ -50,6 +50,7 @@ def test_kcd9_uses_synonym_and_inclusion_rows_never_exclusions(tmp_path: Path) -
     ("대장내시경", {"대장내시경", "대장 내시경"}),
     ("혈액 및 소변 검사", {"혈액 검사", "소변 검사"}),
     ("상세불명의 두통", set()),
+    ("하지의 정맥류", {"하지의 정맥류", "하지 정맥류", "정맥류"}),  # the genitive as notes write it, and the head alone
 ])
 def test_official_names_become_note_surfaces(name: str, surfaces: set[str]) -> None:
     found: set[str] = set()
@@ -108,3 +109,7 @@ def test_build_vocab_is_repeatable_from_shared(tmp_path: Path) -> None:
     assert main(["--shared", str(SHARED), "--out", str(tmp_path)]) == 0
     for committed in sorted(OUT.glob("*.tsv")):
         assert (tmp_path / committed.name).read_text(encoding="utf-8") == committed.read_text(encoding="utf-8"), committed.name
+
+
+def test_a_generic_head_after_an_organ_is_not_a_term_alone() -> None:
+    assert "기능저하" not in korean_surfaces("갑상선의 기능저하")

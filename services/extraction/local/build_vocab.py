@@ -48,6 +48,8 @@ _SALTS = wordform.SALTS_KO
 _EN_SALTS = wordform.SALTS_EN
 # Category heads alone name nothing specific ("질환", "손상"): never a vocabulary surface by themselves.
 _GENERIC = frozenset("질환 질병 장애 증상 증후군 손상 이상 의심 병 염증성 감염 합병증 상태 소견 검사 수술 치료 요법 시술 처치".split())
+# Heads that say what is wrong with the organ before them but name nothing alone (갑상선의 기능저하).
+_GENERIC_HEADS = ("기능", "과다", "과잉", "결손", "감소", "증가", "선천", "출산", "열린", "다발", "금단")
 _BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|［[^］]*］|\{[^{}]*\}")
 _HANGUL_NAME = re.compile(r"[가-힣][가-힣 ]*[가-힣]")
 _EN_NAME = re.compile(r"[A-Za-z][A-Za-z' -]*[A-Za-z]")
@@ -103,6 +105,13 @@ def korean_surfaces(name: str, max_len: int = 16) -> list[str]:
         if (len(parts) > 1 or name != full) and size < 3 and wordform.head_of(part) is None:
             continue
         keep.append(part)
+        # "하지의 정맥류": notes write 하지 정맥류, and a three-syllable head alone (정맥류) names the disease.
+        genitive = re.fullmatch(r"([가-힣]{1,6})의 ([가-힣]{2,8})", part)
+        if genitive:
+            keep.append(f"{genitive.group(1)} {genitive.group(2)}")
+            head = genitive.group(2)
+            if len(head) >= 3 and head not in _GENERIC and head not in _QUALIFIERS and not head.startswith(_GENERIC_HEADS):
+                keep.append(head)
     return keep
 
 
