@@ -18,7 +18,7 @@ _ACTIONS = sorted(_ROWS.get("action", []), key=len, reverse=True)
 _DEVICE_KO = tuple(_ROWS.get("device", []))
 _DEVICE_EN = frozenset(_ROWS.get("device_en", []))
 _QUALIFIERS = frozenset(_ROWS.get("qualifier", []))
-_ACTION = re.compile(r"(?<=[가-힣A-Za-z0-9])[ \t]?(?:" + ("|".join(map(re.escape, _ACTIONS)) or "(?!)") + r")")
+_ACTION = re.compile("|".join(map(re.escape, _ACTIONS)) or "(?!)")
 _EN_WORDS = re.compile(r"(?:[A-Za-z][A-Za-z0-9/-]*[ \t]){0,3}[A-Za-z][A-Za-z0-9/-]*$")
 _KO_WORDS = re.compile(r"(?:(?P<q>[가-힣]+)[ \t])?(?P<w>[가-힣]+)$")
 
@@ -59,11 +59,15 @@ def _korean_object(lexicon: Lexicon, before: str) -> str | None:
 def device_actions(text: str, lexicon: Lexicon) -> list[Match]:
     out: list[Match] = []
     for m in _ACTION.finditer(text):
-        before = text[max(0, m.start() - 40):m.start()]
+        # The action follows its object directly or after one space or tab.
+        at = m.start() - 1 if m.start() and text[m.start() - 1] in " \t" else m.start()
+        if at == 0 or not (text[at - 1].isalnum() and (text[at - 1].isascii() or "가" <= text[at - 1] <= "힣")):
+            continue
+        before = text[max(0, at - 40):at]
         obj = _english_object(before) or _korean_object(lexicon, before)
         if obj is None or not before.endswith(obj):
             continue
-        start = m.start() - len(obj)
+        start = at - len(obj)
         surface = text[start:m.end()]
         out.append(Match(start, m.end(), Term(surface, Category.PROCEDURE, surface, None, None, None, 3, False, False)))
     return out

@@ -14,22 +14,28 @@ _ROWS = {r[0]: r[1].split() for r in rows("normal_statements.tsv") if len(r) >= 
 _NORMAL = sorted(_ROWS.get("normal", []), key=len, reverse=True)
 _NOT_SUBJECT = frozenset(_ROWS.get("not_subject", []))
 _WORD = r"(?:[가-힣]{1,8}|[A-Za-z][A-Za-z/-]{1,15})"
-_STATEMENT = re.compile(
+# Anchored on the normal-result word (one C scan finds them), then the statement's subject is matched backwards
+# from it: the clause start, a short noun phrase, an optional particle and one or two spaces.
+_NORMAL_WORD = re.compile(r"(?<=[ \t])(?:" + ("|".join(map(re.escape, _NORMAL)) or "(?!)") + r")(?P<ending>[가-힣]{0,4})"
+                          r"(?=[ \t]*(?:$|[\n,.;)/·])|(?<=[고며나만])[ \t])")
+_SUBJECT = re.compile(
     r"(?:^|(?<=[\n,.;:/·(]))[ \t]*(?:[-•*▶]\s*)?"
-    rf"(?P<subject>{_WORD}(?:[ \t·]{_WORD}){{0,2}}?)(?:은|는|이|가|도)?[ \t]{{1,2}}"
-    r"(?P<normal>" + ("|".join(map(re.escape, _NORMAL)) or "(?!)") + r")(?P<ending>[가-힣]{0,4})"
-    r"(?=[ \t]*(?:$|[\n,.;)/·])|(?<=[고며나만])[ \t])", re.MULTILINE)
-_TERM = Term("", Category.SYMPTOM, "정상", None, None, None, 3, False, False)
+    rf"(?P<subject>{_WORD}(?:[ \t·]{_WORD}){{0,2}}?)(?:은|는|이|가|도)?[ \t]{{1,2}}$")
 _PARTICLE = re.compile(r"(?:은|는|이|가|도)$")
 
 
 def normal_statements(text: str) -> list[Match]:
     out: list[Match] = []
-    for m in _STATEMENT.finditer(text):
-        words = re.split(r"[ \t·]", _PARTICLE.sub("", m.group("subject")))
-        if any(w in _NOT_SUBJECT for w in words) or m.group("subject") in _NOT_SUBJECT:
+    for m in _NORMAL_WORD.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        subject_match = _SUBJECT.search(text, max(line_start, m.start() - 60), m.start())
+        if subject_match is None:
             continue
-        surface = text[m.start("subject"):m.end()]
-        out.append(Match(m.start("subject"), m.end(), Term(surface, Category.SYMPTOM, "정상", None, None, None, 3, False,
-                                                         False)))
+        subject = subject_match.group("subject")
+        words = re.split(r"[ \t·]", _PARTICLE.sub("", subject))
+        if any(w in _NOT_SUBJECT for w in words) or subject in _NOT_SUBJECT:
+            continue
+        begin = subject_match.start("subject")
+        surface = text[begin:m.end()]
+        out.append(Match(begin, m.end(), Term(surface, Category.SYMPTOM, "정상", None, None, None, 3, False, False)))
     return out

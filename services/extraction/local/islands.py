@@ -20,7 +20,7 @@ from services.extraction.local.resources import rows
 _RESULT_WORDS = frozenset(w for r in rows("english_heads.tsv") if r[0] == "result" for w in r[2].split())
 # A run of 1–5 English words joined by single spaces, with no Latin letter, digit or English punctuation
 # continuing it on either side (then it is part of an English sentence or a list, not an island).
-_RUN = re.compile(r"(?<![A-Za-z0-9.,/&(+-])(?<![A-Za-z0-9] )[A-Za-z][A-Za-z'^-]*(?: [A-Za-z][A-Za-z'^-]*){0,4}"
+_RUN = re.compile(r"[A-Za-z](?<![A-Za-z0-9.,/&(+-][A-Za-z])(?<![A-Za-z0-9] [A-Za-z])[A-Za-z'^-]*(?: [A-Za-z][A-Za-z'^-]*){0,4}"
                   r"(?![A-Za-z0-9/&+-])(?! [A-Za-z0-9])")
 _BEFORE_OK = re.compile(r"(?:^|[가-힣\s(\[\"'‘“·,:])$")
 _AFTER_OK = re.compile(r"^(?:$|[가-힣\s)\]\"'’”·,.:])")

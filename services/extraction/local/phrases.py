@@ -155,8 +155,8 @@ _LATERALITY = re.compile(r"(?:오른쪽|왼쪽|우측|좌측|양측|양쪽|(?<![
 _WHERE = re.compile(r"[ \t]?(?:주위|주변|앞쪽|뒤쪽|안쪽|바깥쪽|위쪽|아래쪽|옆쪽|가장자리|부위|내측|외측|전면|후면|상방|하방)(?=(?:에서|으로|[은는이가을를의에와과도로])?(?![가-힣]))")
 # Vertebral levels and segments written as codes: L4-5, L5-S1, C5-6, T12 (S alone is a heart sound, T1/T2 a
 # sequence: only in a range; L after an obstetric A0 is living children, G2 P1 A0 L1).
-_SPINAL = re.compile(r"(?<![A-Za-z0-9-])(?<!A\d )(?:[CL][1-7](?:\s?-\s?(?:[CLTS])?[1-7])?|T1[0-2](?:\s?-\s?L?[1-5])?"
-                     r"|T[1-9]\s?-\s?T?1?[0-9])(?![A-Za-z0-9-])")
+_SPINAL = re.compile(r"[CLT](?<![A-Za-z0-9-][CLT])(?<!A\d [CLT])(?:(?<=[CL])[1-7](?:\s?-\s?(?:[CLTS])?[1-7])?"
+                     r"|(?<=T)1[0-2](?:\s?-\s?L?[1-5])?|(?<=T)[1-9]\s?-\s?T?1?[0-9])(?![A-Za-z0-9-])")
 _SPINAL_TERM = Term("", Category.ANATOMY, "척추 분절", None, None, None, 3, True, False)
 
 
