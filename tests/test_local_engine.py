@@ -591,13 +591,23 @@ def test_the_course_or_general_state_is_no_finding(engine: LocalKoreanEngine, te
         ("서울아산병원으로 전원", "organization", "서울아산병원"),
         ("간호사 오정민이 확인", "name", "오정민"),  # a particle after a name beside its role
         ("담당 약사 김민지가 설명함", "name", "김민지"),
+        ("45y M, fever", "age", "45"),  # age in years before a sex letter
+        ("45y M, fever", "sex", "M"),
+        ("홍길동/45/M 내원", "name", "홍길동"),  # name/age/sex written with slashes
+        ("홍길동/45/M 내원", "age", "45"),
+        ("보호자(딸): 김영희", "name", "김영희"),  # a relation in brackets between the role and the name
+        ("현대해상 실손 청구", "organization", "현대해상"),  # insurers, schools and public offices by their kind
+        ("한국초등학교 교사로 근무", "organization", "한국초등학교"),
+        ("서울중앙지검 근무", "organization", "서울중앙지검"),
+        ("우편번호 06236", "address", "06236"),
     ],
 )
 def test_phi_with_particles_and_korean_sex_letters(text: str, phi_type: str, value: str) -> None:
     assert (phi_type, value) in [(t, text[b:e]) for b, e, t in find_phi(text)]
 
 
-@pytest.mark.parametrize("text", ["대학병원에서 전원", "환자의 생명에 지장 없음", "간호사 확인이 필요", "남/여 비율"])
+@pytest.mark.parametrize("text", ["대학병원에서 전원", "환자의 생명에 지장 없음", "간호사 확인이 필요", "남/여 비율",
+                                  "DM 10y, HTN", "학교에서 넘어짐", "자동차 사고로 내원", "보호자(딸)와 통화"])
 def test_particles_do_not_make_generic_words_phi(text: str) -> None:
     assert [(t, text[b:e]) for b, e, t in find_phi(text) if t in ("name", "organization", "sex")] == []
 

@@ -89,9 +89,9 @@ _DOCTOR_LABEL = re.compile(rf"의(?<=[가-힣]의)[ \t]*[:：]\s*[:：]?\s*(?P<n
 # Context first, then look back for the name: scanning for ~100 surnames at every character
 # was the slowest PHI step.
 _HONORIFIC = re.compile(r"님|씨|환자|선생님|교수님|보호자|간호사|원장님|과장님")
-_DEMOGRAPHIC = re.compile(r"(?:만\s*)?\d{1,3}\s*세|\(\s*(?:[MF]\s*/|\d{1,3}\s*/\s*[MF]|[남여])")
+_DEMOGRAPHIC = re.compile(r"(?:만\s*)?\d{1,3}\s*세|\(\s*(?:[MF]\s*/|\d{1,3}\s*/\s*[MF]|[남여])|(?<=/)\d{1,3}\s*/\s*[MF남여](?![A-Za-z가-힣])")
 # Where a match can begin: 만 before a number, a digit up to two digits before 세, a '(' before a sex or age.
-_DEMOGRAPHIC_STARTS = re.compile(r"[만\d(](?:(?<=만)(?=\s*\d)|(?<=\d)(?=\d{0,2}\s*세)|(?<=\()(?=\s*(?:[MF\d남여])))")
+_DEMOGRAPHIC_STARTS = re.compile(r"[만\d(](?:(?<=만)(?=\s*\d)|(?<=\d)(?=\d{0,2}\s*세)|(?<=\()(?=\s*(?:[MF\d남여]))|(?<=/\d)(?=\d{0,2}\s*/\s*[MF남여]))")
 _NAME_FULL = re.compile(_HANGUL_NAME)
 
 
@@ -116,7 +116,7 @@ def _name_before(text: str, end: int, max_gap: int) -> tuple[int, int] | None:
 _AGE = re.compile(
     r"(?<![\d.])(?:만\s*)?\d{1,3}\s*(?:세|살)(?![가-힣])|(?<![\w.])\d{1,3}\s*(?:yo|y/o|YO|Y/O|yrs|years old|세\b)"
     r"|(?<![\d.])\d{1,2}0(?=대\s*(?:초반|중반|후반)?\s*(?:남성|여성|남자|여자|남|여|환자|노인)(?![가-힣]))"
-    r"|(?<=나이[:：])\s*\d{1,3}|(?<=Age[:：])\s*\d{1,3}|(?<![\w/])\d{1,3}(?=\s*/\s*(?:[MF](?![A-Za-z])|[남여](?![가-힣])))|(?<=[MF]/)\d{1,3}(?!\d)|(?<=[남여]/)\d{1,3}(?!\d)"
+    r"|(?<=나이[:：])\s*\d{1,3}|(?<=Age[:：])\s*\d{1,3}|(?<![\w/])\d{1,3}(?=\s*/\s*(?:[MF](?![A-Za-z])|[남여](?![가-힣])))|(?<=[MF]/)\d{1,3}(?!\d)|(?<=[가-힣]/)\d{1,3}(?=/[MF남여](?![A-Za-z가-힣]))|(?<![\w.])\d{1,3}(?=\s?[yY]\s?/?\s?[MF](?![a-z]))|(?<=[남여]/)\d{1,3}(?!\d)"
 )
 _SEX = re.compile(
     r"(?<=성별[:：])\s*(?:남성|여성|남자|여자|남|여|M|F)|(?<=Sex[:：])\s*(?:Male|Female|M|F)"
@@ -125,7 +125,7 @@ _SEX = re.compile(
     r"|(?<=성별/나이:)\s*(?:남|여|M|F)|(?<=성별/나이: )(?:남|여|M|F)"
     r"|(?<=\d세\s)[MF](?![A-Za-z])|(?<![A-Za-z])[MF](?=\s*/\s*\d{1,3}\s*세)|(?<=\()[남여](?=\s*[,/]\s*\d{1,3}\s*세)"
     r"|(?<=세\s)(?:남성|여성|남자|여자)|(?<=세 )(?:남|여)(?=\s|/|,|\))|(?<![가-힣])(?:남|여)(?=\s*/\s*\d{1,3}\s*세)"
-    r"|(?<![A-Za-z])(?:male|female)(?![A-Za-z])"
+    r"|(?<![A-Za-z])(?:male|female)(?![A-Za-z])|(?<=\d[yY]\s)[MF](?![A-Za-z])|(?<=\d[yY]/)[MF](?![A-Za-z])"
     r"|(?<=\d/)[남여](?![가-힣])|(?<=\d\s/\s)[남여](?![가-힣])|(?<![가-힣])[남여](?=\s?/\s?\d{1,3}(?!\d))"
 )
 # Lookbehinds after the first character (same matches): re then scans for that character instead of trying
@@ -166,7 +166,7 @@ _LATIN_ADDRESS = re.compile(
     r"(?:,?\s*(?:[A-Z][a-z]+-(?:gu|si|gun|dong|do)|Seoul|Busan|Incheon|Daegu|Daejeon|Gwangju|Ulsan|[A-Z][a-z]+))*"
 )
 _ADDRESS_STARTS = re.compile(_PROVINCES)
-_LABELLED_ADDRESS = re.compile(r"(?:주소|거주지|Address)\s*[:：]\s*(?P<addr>[^\n]{4,80})")
+_LABELLED_ADDRESS = re.compile(r"(?:주소|거주지|Address)\s*[:：]\s*(?P<addr>[^\n]{4,80})|(?:우편번호|우\)|Zip|ZIP)\s*[:：]?\s*(?P<zip>\d{5})(?!\d)")
 
 
 def _names_before_demographics(text: str) -> Iterable[PhiSpan]:
@@ -225,7 +225,7 @@ def _honorific_names(text: str) -> Iterable[PhiSpan]:
 
 _ROLES: dict[str, list[str]] = {r[0]: sorted(r[1].split(), key=len, reverse=True) for r in rows("phi_roles.tsv") if len(r) >= 2}
 _ROLE_BEFORE = re.compile(
-    rf"(?<![가-힣A-Za-z0-9])(?:{'|'.join(map(re.escape, _ROLES.get('before', [])))})[ \t]*[:：(/]?[ \t]*"
+    rf"(?<![가-힣A-Za-z0-9])(?:{'|'.join(map(re.escape, _ROLES.get('before', [])))})[ \t]*\)?[ \t]*[:：(/]?[ \t]*"
     r"(?P<name>[가-힣]{3,4}?)(?:이|가|은|는|을|를|의|와|과|께서|에게|도|이가)?(?![가-힣])"
     r"|(?<![가-힣])[가-힣]{1,10}과[ \t]*\(?[ \t]*(?P<dname>[가-힣]{3,4})(?![가-힣])"
 )
@@ -301,7 +301,9 @@ _CASE_MARKERS = frozenset("은 는 이 가 을 를 의 에 도 와 과 로 으�
 # Hospitals, clinics, insurers and employers written by name. The kind alone, or with a generic word before it
 # (대학병원, 인근 의원, 요양병원, 권역응급의료센터), names no one.
 _ORG_KINDS = ("대학교병원", "대학병원", "병원", "의원", "의료원", "의료센터", "센터", "보건소", "클리닉", "한의원", "치과", "약국",
-              "건강보험공단", "보험공단", "건강보험", "생명", "화재", "손해보험", "공단", "전자", "건설", "물산", "주식회사")
+              "건강보험공단", "보험공단", "건강보험", "생명", "화재", "손해보험", "해상", "공단", "전자", "건설", "물산", "주식회사",
+              "초등학교", "중학교", "고등학교", "대학교", "유치원", "어린이집", "지검", "지방법원", "법원", "경찰서", "소방서",
+              "구청", "시청", "은행", "증권", "자동차", "제약", "항공", "백화점")
 # A particle may follow the name (연세내과의원에서, 한빛약국으로).
 _ORG_PARTICLES = ("에서는", "에서", "으로", "에게", "까지", "부터", "로", "에", "의", "은", "는", "이", "가", "을", "를", "과", "와", "도")
 _ORG_PARTICLE = "|".join(_ORG_PARTICLES)
@@ -408,6 +410,7 @@ RECOGNIZERS: dict[str, Recognizer] = {
     "email": _windowed(_EMAIL, "email", r"@", before=64, after=64),
     "address": _regex(_ADDRESS, "address", starts=_ADDRESS_STARTS),
     "address_labelled": _regex(_LABELLED_ADDRESS, "address", "addr"),
+    "postcode": _regex(_LABELLED_ADDRESS, "address", "zip"),
     "address_latin": _windowed(_LATIN_ADDRESS, "address", r"\d[\d-]*,?\s+[A-Z]", before=2, after=120),
     # Triggers are what every match must contain: a date has two separators or 년/월 after a digit, an age a
     # digit before 세/살/대 or a labelled number, a sex a word beside an age or its label.
@@ -418,10 +421,10 @@ RECOGNIZERS: dict[str, Recognizer] = {
     # a lookbehind on that character), so re scans for it: same matches as "\d\s*(?:세|…)|나이|Age|…". Their starts
     # likewise (same matches as "\d+|만|(?<=[:：])\s" and "[/남여MF]|male|female|(?<=[:：세])\s").
     "age": _windowed(_AGE, "age", r"[\d나AMF남여](?:(?<=\d)\s*(?:세|살|대|[yY]/?[oO]|yrs|years)|(?<=나)이|(?<=A)ge|(?<=[MF])/\d"
-                                  r"|(?<=\d)\s*/\s*[MF남여]|(?<=[남여])/\d)",
+                                  r"|(?<=\d)\s*/\s*[MF남여]|(?<=[남여])/\d|(?<=\d)\s?[yY]\s?/?\s?[MF])",
                      starts=r"[\d만\s](?:(?<=\d)\d*|(?<=만)|(?<=[:：]\s))"),
     "sex": _windowed(_SEX, "sex", r"[성S\dMF남여mf](?:(?<=성)별|(?<=S)ex|(?<=\d)\s*/\s*[MF남여]|(?<=[MF])\s*/\s*\d|(?<=\d)\s*세"
-                                  r"|(?<=\d)대|(?<=[남여])\s*[/,]|(?<=[Mm])ale|(?<=[Ff])emale)",
+                                  r"|(?<=\d)대|(?<=[남여])\s*[/,]|(?<=[Mm])ale|(?<=[Ff])emale|(?<=\d)[yY][\s/][MF])",
                      starts=r"[/남여MFmf\s](?:(?<=[/남여MF])|(?<=m)ale|(?<=f)emale|(?<=[:：세]\s))"),
 }
 # When spans overlap, the more specific type wins (an RRN is not a date or a phone number).
