@@ -600,6 +600,14 @@ def test_the_course_or_general_state_is_no_finding(engine: LocalKoreanEngine, te
         ("한국초등학교 교사로 근무", "organization", "한국초등학교"),
         ("서울중앙지검 근무", "organization", "서울중앙지검"),
         ("우편번호 06236", "address", "06236"),
+        ("보호자인 아드님 이상훈 씨", "name", "이상훈"),  # a name that starts like a word (이상) read as one noun
+        ("내분비내과 OPD (Dr. 하지민)", "name", "하지민"),
+        ("Surgeon: 한지훈 / Assist: 배수민", "name", "배수민"),  # English role words
+        ("R3 황보준 / Staff 장혜원", "name", "장혜원"),
+        ("직장/보험: 대성물류 재직", "organization", "대성물류"),
+        ("Pt: 배경민 M/58   등록 71920456", "patient_id", "71920456"),
+        ("환자: 권도윤 (남아, 2세 4개월)", "age", "2세 4개월"),  # an infant's age in years and months
+        ("환자: 권도윤 (남아, 2세 4개월)", "sex", "남아"),
     ],
 )
 def test_phi_with_particles_and_korean_sex_letters(text: str, phi_type: str, value: str) -> None:
@@ -607,9 +615,10 @@ def test_phi_with_particles_and_korean_sex_letters(text: str, phi_type: str, val
 
 
 @pytest.mark.parametrize("text", ["대학병원에서 전원", "환자의 생명에 지장 없음", "간호사 확인이 필요", "남/여 비율",
-                                  "DM 10y, HTN", "학교에서 넘어짐", "자동차 사고로 내원", "보호자(딸)와 통화"])
+                                  "DM 10y, HTN", "학교에서 넘어짐", "자동차 사고로 내원", "보호자(딸)와 통화",
+                                  "환자 이상소견 없음", "보호자 하지통증 호소", "Staff 회의", "3개월 전부터 기침"])
 def test_particles_do_not_make_generic_words_phi(text: str) -> None:
-    assert [(t, text[b:e]) for b, e, t in find_phi(text) if t in ("name", "organization", "sex")] == []
+    assert [(t, text[b:e]) for b, e, t in find_phi(text) if t in ("name", "organization", "sex", "age")] == []
 
 
 @pytest.mark.parametrize(

@@ -110,11 +110,21 @@ def _name_before(text: str, end: int, max_gap: int) -> tuple[int, int] | None:
     name = text[begin:end]
     if not 2 <= len(name) <= 4 or not _NAME_FULL.fullmatch(name):
         return None
-    if name in _NOT_NAMES or name[:2] in _NOT_NAMES:
+    if name in _NOT_NAMES or (name[:2] in _NOT_NAMES and not _one_name_word(name)):
         return None
     return begin, end
+
+
+@lru_cache(maxsize=4096)
+def _one_name_word(name: str) -> bool:
+    """A three-syllable name that starts like a common word (이상훈, 하지민) is still a name when kiwipiepy reads it as
+    one noun; a compound (이상소견 = 이상 + 소견, 하지통증) splits."""
+    from services.extraction.local.colloquial import kiwi
+
+    tokens = kiwi().tokenize(name)
+    return len(name) == 3 and len(tokens) == 1 and tokens[0].tag in ("NNP", "NNG")
 _AGE = re.compile(
-    r"(?<![\d.])(?:만\s*)?\d{1,3}\s*(?:세|살)(?![가-힣])|(?<![\w.])\d{1,3}\s*(?:yo|y/o|YO|Y/O|yrs|years old|세\b)"
+    r"(?<![\d.])(?:만\s*)?\d{1,3}\s*(?:세|살)(?:\s?\d{1,2}\s?개월)?(?![가-힣])|(?<=[남여]아,\s)\d{1,2}\s?개월(?![가-힣])|(?<![\w.])\d{1,3}\s*(?:yo|y/o|YO|Y/O|yrs|years old|세\b)"
     r"|(?<![\d.])\d{1,2}0(?=대\s*(?:초반|중반|후반)?\s*(?:남성|여성|남자|여자|남|여|환자|노인)(?![가-힣]))"
     r"|(?<=나이[:：])\s*\d{1,3}|(?<=Age[:：])\s*\d{1,3}|(?<![\w/])\d{1,3}(?=\s*/\s*(?:[MF](?![A-Za-z])|[남여](?![가-힣])))|(?<=[MF]/)\d{1,3}(?!\d)|(?<=[가-힣]/)\d{1,3}(?=/[MF남여](?![A-Za-z가-힣]))|(?<![\w.])\d{1,3}(?=\s?[yY]\s?/?\s?[MF](?![a-z]))|(?<=[남여]/)\d{1,3}(?!\d)"
 )
@@ -126,6 +136,7 @@ _SEX = re.compile(
     r"|(?<=\d세\s)[MF](?![A-Za-z])|(?<![A-Za-z])[MF](?=\s*/\s*\d{1,3}\s*세)|(?<=\()[남여](?=\s*[,/]\s*\d{1,3}\s*세)"
     r"|(?<=세\s)(?:남성|여성|남자|여자)|(?<=세 )(?:남|여)(?=\s|/|,|\))|(?<![가-힣])(?:남|여)(?=\s*/\s*\d{1,3}\s*세)"
     r"|(?<![A-Za-z])(?:male|female)(?![A-Za-z])|(?<=\d[yY]\s)[MF](?![A-Za-z])|(?<=\d[yY]/)[MF](?![A-Za-z])"
+    r"|(?<=\()(?:남아|여아)(?=\s*[,/])"
     r"|(?<=\d/)[남여](?![가-힣])|(?<=\d\s/\s)[남여](?![가-힣])|(?<![가-힣])[남여](?=\s?/\s?\d{1,3}(?!\d))"
 )
 # Lookbehinds after the first character (same matches): re then scans for that character instead of trying
@@ -133,7 +144,7 @@ _SEX = re.compile(
 _RRN = re.compile(r"\d(?<!\d\d)\d{5}\s?-\s?[1-8][\d*]{6}(?!\d)")
 _PHONE = re.compile(r"(?<![\d-])(?:\+82[-\s]?)?(?:0\d{1,2})[-.)\s]\s?\d{3,4}[-.\s]\d{4}(?!\d)|(?<!\d)01[016789]\d{7,8}(?!\d)")
 _CHART = re.compile(
-    r"(?:등록번호|환자번호|차트번호|챠트번호|병록번호|진료번호|수검번호|검진번호|접수번호|MRN|Chart\s*No\.?|Patient\s*ID|환자\s*ID|ID)"
+    r"(?:등록번호|환자번호|차트번호|챠트번호|병록번호|진료번호|수검번호|검진번호|접수번호|등록(?=\s*[:：]?\s*\d{6})|MRN|Chart\s*No\.?|Patient\s*ID|환자\s*ID|ID)"
     r"\s*[:：#]?\s*(?P<id>[A-Za-z]{0,3}-?\d[\dA-Za-z-]{3,})"
 )
 _HASH_ID = re.compile(r"#(?<![\w#&]#)\s?(?P<id>[A-Z]{0,3}\d{5,12})(?!\d)")
@@ -276,7 +287,8 @@ def _role_names(text: str) -> Iterable[PhiSpan]:
         while (m := _search_at(pattern, text, starts, pos)) is not None:
             group = "dname" if m.groupdict().get("dname") else "name"
             name = m.group(group)
-            if (not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or name[:2] in _NOT_NAMES or name in _ROLE_WORDS
+            if (not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or (name[:2] in _NOT_NAMES and not _one_name_word(name))
+                    or name in _ROLE_WORDS
                     or _inflected(name)):
                 # Not a name, but it may be a role itself ("보호자: 어머니 이수정"): search again from it.
                 pos = m.start(group) if m.start(group) > m.start() else m.end()
@@ -303,7 +315,7 @@ _CASE_MARKERS = frozenset("은 는 이 가 을 를 의 에 도 와 과 로 으�
 _ORG_KINDS = ("대학교병원", "대학병원", "병원", "의원", "의료원", "의료센터", "센터", "보건소", "클리닉", "한의원", "치과", "약국",
               "건강보험공단", "보험공단", "건강보험", "생명", "화재", "손해보험", "해상", "공단", "전자", "건설", "물산", "주식회사",
               "초등학교", "중학교", "고등학교", "대학교", "유치원", "어린이집", "지검", "지방법원", "법원", "경찰서", "소방서",
-              "구청", "시청", "은행", "증권", "자동차", "제약", "항공", "백화점")
+              "구청", "시청", "은행", "증권", "자동차", "제약", "항공", "백화점", "물류", "통운", "상사")
 # A particle may follow the name (연세내과의원에서, 한빛약국으로).
 _ORG_PARTICLES = ("에서는", "에서", "으로", "에게", "까지", "부터", "로", "에", "의", "은", "는", "이", "가", "을", "를", "과", "와", "도")
 _ORG_PARTICLE = "|".join(_ORG_PARTICLES)
@@ -424,7 +436,7 @@ RECOGNIZERS: dict[str, Recognizer] = {
                                   r"|(?<=\d)\s*/\s*[MF남여]|(?<=[남여])/\d|(?<=\d)\s?[yY]\s?/?\s?[MF])",
                      starts=r"[\d만\s](?:(?<=\d)\d*|(?<=만)|(?<=[:：]\s))"),
     "sex": _windowed(_SEX, "sex", r"[성S\dMF남여mf](?:(?<=성)별|(?<=S)ex|(?<=\d)\s*/\s*[MF남여]|(?<=[MF])\s*/\s*\d|(?<=\d)\s*세"
-                                  r"|(?<=\d)대|(?<=[남여])\s*[/,]|(?<=[Mm])ale|(?<=[Ff])emale|(?<=\d)[yY][\s/][MF])",
+                                  r"|(?<=\d)대|(?<=[남여])\s*[/,]|(?<=[남여])아\s*[/,]|(?<=[Mm])ale|(?<=[Ff])emale|(?<=\d)[yY][\s/][MF])",
                      starts=r"[/남여MFmf\s](?:(?<=[/남여MF])|(?<=m)ale|(?<=f)emale|(?<=[:：세]\s))"),
 }
 # When spans overlap, the more specific type wins (an RRN is not a date or a phone number).
