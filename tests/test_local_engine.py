@@ -454,7 +454,7 @@ def test_phi_employers_ids_and_layouts(text: str, phi_type: str, value: str) -> 
         ("L5 radiating pain 동반", "symptom", "radiating pain"),
         ("양측 하지 pitting edema (+)", "symptom", "pitting edema"),
         ("Rt. leg radiating pain", "symptom", "radiating pain"),  # the site before the participle stays its own
-        ("CT showed pleural effusion", "diagnosis", "pleural effusion"),
+        ("CT showed pleural effusion", "symptom", "pleural effusion"),  # a descriptive finding (guideline)
     ],
 )
 def test_english_stems_and_heads(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
@@ -703,3 +703,27 @@ def test_english_adjectives_eponyms_and_organ_diseases(engine: LocalKoreanEngine
 
 def test_normal_is_no_adjective_of_a_disease(engine: LocalKoreanEngine) -> None:
     assert "normal sinus" not in [e.text for e in engine.extract("EKG: normal sinus rhythm").entities]
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "span"),
+    [
+        ("복강경 좌측 난소 낭종 절제술 시행", "procedure", "복강경 좌측 난소 낭종 절제술"),  # the approach and the disease
+        ("만성 C형 간염 과거력", "diagnosis", "만성 C형 간염"),  # a Latin-letter type joins the compound
+        ("DM type 2, CKD stage 3a", "diagnosis", "DM type 2"),  # type and stage stay with the disease
+        ("Lt. pleural effusion 소견", "symptom", "Lt. pleural effusion"),  # an English descriptive head is a finding
+        ("환자 및 보호자에게 교육함", "procedure", "교육"),  # education is marked even alone
+        ("대증 치료 시행", "procedure", "대증 치료"),
+        ("관상동맥 조영술 시행", "test", "관상동맥 조영술"),  # angiography is a test (guideline)
+        ("양극 전기소작으로 지혈", "procedure", "양극 전기소작"),
+        ("오늘 소변량 감소", "symptom", "소변량 감소"),  # a test with a change is still a finding
+    ],
+)
+def test_round_five_spans_and_categories(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
+    assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "unwanted"), [("수술 후 1일째", "수술"), ("유방암 수술 후", "유방암 수술"),
+                                                ("표피 박리 관찰", "표피 박리")])
+def test_generic_surgery_words_are_no_procedure(engine: LocalKoreanEngine, text: str, unwanted: str) -> None:
+    assert ("procedure", unwanted) not in [(e.category.value, e.text) for e in engine.extract(text).entities]

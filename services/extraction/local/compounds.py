@@ -16,12 +16,13 @@ from functools import lru_cache
 
 from services.domain import Category
 from services.extraction.local import wordform
-from services.extraction.local.categories import ANATOMY, DIAGNOSIS, PROCEDURE, SYMPTOM, TEST
+from services.extraction.local.categories import ANATOMY, DIAGNOSIS, MEDICATION, PROCEDURE, SYMPTOM, TEST
 from services.extraction.local.colloquial import kiwi
 from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.resources import rows
 
-_WORD = re.compile(r"[가-힣]+")
+# Hepatitis and diabetes types are written with a Latin letter (만성 C형 간염): such a word joins a compound too.
+_WORD = re.compile(r"[A-E]형|[가-힣]+")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-zÀ-ÖØ-öø-ÿ'-]*\.?")  # Latin letters with accents: Guillain-Barré
 # Longest suffix first: leukocytosis is a finding (-cytosis), not an -osis disease.
 _EN_SUFFIX = sorted(((suffix, Category(r[1])) for r in rows("english_heads.tsv") if r[0] == "suffix" for suffix in r[2].split()),
@@ -42,10 +43,15 @@ _NOUN_TAGS = frozenset({"NNG", "NNP", "XR", "XSN", "XPN", "SL", "SN", "NR"})
 _MODIFIERS = frozenset(w for r in rows("compound_modifiers.tsv") for w in r[0].split())
 _NOT_IN_COMPOUND = frozenset(w for r in rows("compound_stopwords.tsv") for w in r[0].split())
 _MAX_LEFT = 3
+# How an operation is done (복강경 좌측 난소 낭종 절제술): part of the operation's name, never of the disease's, and an
+# operation's name may be one word longer.
+_APPROACHES = frozenset("복강경 개복 흉강경 로봇 내시경적 경피적 관혈적".split())
 # "부작용에 대한 교육", "징후에 대해 교육합니다": education or counselling about something is a mention by itself
 # (advice, guideline), its topic being a phrase of its own rather than a compound.
 _ABOUT = re.compile(r"에[ \t]?대(?:한|해서?)[ \t]+$")
 _ABOUT_HEADS = frozenset({"교육", "상담"})
+# Free heads that annotators mark even alone (환자 및 보호자에게 교육함), unlike 검사 or 치료 alone.
+_ALONE_HEADS = frozenset({"교육"})
 _OWN_MENTION = frozenset({Category.DIAGNOSIS, Category.SYMPTOM, Category.MEDICATION})
 _SOFT_HEADS = ("반응",)
 # Reactions that are named conditions (hypersensitivity, allergy, anaphylaxis), unlike a site's reaction.
@@ -134,8 +140,8 @@ class CompoundFinder:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
 
-    def _noun_like(self, word: str, category: Category) -> bool:
-        if word in _NOT_IN_COMPOUND:
+    def _noun_like(self, word: str, category: Category, head: str = "") -> bool:
+        if word in _NOT_IN_COMPOUND or (word in _APPROACHES and category is not PROCEDURE):
             return False
         if len(word) < 2:
             # One syllable: only an organ before a disease head (간 질환, 폐 질환, 신 부전).
@@ -155,12 +161,16 @@ class CompoundFinder:
         if other is not category and PROCEDURE in (other, category):
             return False  # 섬유 섭취 | 증가: a treatment word closes its own compound (기능 장애 stays one)
         term = self.lexicon.term_for(word)
+        if term is not None and category is DIAGNOSIS and term.category in (TEST, PROCEDURE):
+            return False  # "복강경 좌측 난소 낭종 절제술": the approach belongs to the operation, not the disease
         if term is not None and category is SYMPTOM and term.category is ANATOMY:
             return False  # the guideline splits site + complaint (무릎 + 통증)
         if term is not None:
             # 골다공증 치료, 항응고제 치료: a disease or drug before a treatment word is its own mention,
             # and the treatment word is generic.
-            return not (category is PROCEDURE and term.category in _OWN_MENTION)
+            # An operation is named by what it removes or frees, though: 난소 낭종 절제술, 골반 유착 박리술.
+            return not (category is PROCEDURE and term.category in _OWN_MENTION
+                        and not (head.endswith("술") and head != "수술" and term.category is not MEDICATION))
         return _is_noun_word(word)
 
     def _subtype_before(self, text: str, prev: re.Match[str], word: re.Match[str], out: list[Match]) -> bool:
@@ -237,14 +247,15 @@ class CompoundFinder:
             stem, category, bare = found
             begin = start = words[i].start()
             j = i - 1
-            while j >= 0 and i - j <= _MAX_LEFT:
+            while j >= 0 and i - j <= _MAX_LEFT + (category is PROCEDURE):
                 b, e = words[j].span()
                 prev = strings[j]
-                if text[e:start] != " " or not self._noun_like(prev, category):
+                if text[e:start] != " " or not self._noun_like(prev, category, stem):
                     break
                 start = b
                 j -= 1
-            if bare and start == begin and not (stem in _ABOUT_HEADS and _ABOUT.search(text, max(0, begin - 8), begin)):
+            if bare and start == begin and stem not in _ALONE_HEADS and not (
+                    stem in _ABOUT_HEADS and _ABOUT.search(text, max(0, begin - 8), begin)):
                 continue  # 검사, 치료 alone are generic words (추가 검사 예정), not mentions
             known = self.lexicon.term_for(text[start:begin + len(stem)])
             if stem.endswith(_SOFT_HEADS) and category is Category.SYMPTOM:

@@ -108,7 +108,7 @@ class LocalKoreanEngine:
         matches += [p for p in predicates if not quote_spans.hits(p.begin, p.end)] + quotes
         matches.sort(key=lambda m: (m.begin, m.end))
 
-        matches = site_symptoms(text, [as_finding(with_salt(text, with_laterality(text, m))) for m in matches], self.lexicon)
+        matches = site_symptoms(text, [as_finding(with_salt(text, with_laterality(text, m)), text) for m in matches], self.lexicon)
         assertions = Assertions(text)
         rows: list[dict[str, Any]] = []
         med_starts = sorted(m.begin for m in matches if m.term.category is MEDICATION)

@@ -62,11 +62,22 @@ _SALT_AFTER = re.compile(
 _DESCRIPTIVE = tuple(w for r in rows("descriptive_heads.tsv") for w in r[0].split())
 
 
-def as_finding(m: Match) -> Match:
-    """A vocabulary 'disease' whose head is descriptive (심비대, 흉막삼출, 폐결절) is a finding: a symptom."""
-    if m.term.category is DIAGNOSIS and m.term.surface.replace(" ", "").endswith(_DESCRIPTIVE):
+# English findings that name something alone (english_heads.tsv 'alone': effusion, consolidation, nodule).
+_DESCRIPTIVE_EN = frozenset(w for r in rows("english_heads.tsv") if r[0] == "alone" and r[1] == "symptom" for w in r[2].split())
+# A disease's type, stage or grade written after it belongs to it (DM type 2, CKD stage 3a).
+_SUBTYPE_AFTER = re.compile(r"[ \t](?:type|Type|stage|Stage|grade|Grade|class|Class)[ \t]?(?:[0-5]|I{1,3}V?|IV|V)[abcABC]?(?![A-Za-z0-9])")
+
+
+def as_finding(m: Match, text: str = "") -> Match:
+    """A vocabulary 'disease' whose head is descriptive (심비대, 흉막삼출, 폐결절, pleural effusion) is a finding: a
+    symptom. A disease keeps the type or stage written after it (DM type 2)."""
+    if m.term.category is not DIAGNOSIS:
+        return m
+    surface = m.term.surface
+    if surface.replace(" ", "").endswith(_DESCRIPTIVE) or (surface.isascii() and surface.lower().rsplit(" ", 1)[-1] in _DESCRIPTIVE_EN):
         return Match(m.begin, m.end, replace(m.term, category=SYMPTOM))
-    return m
+    subtype = _SUBTYPE_AFTER.match(text, m.end) if text else None
+    return Match(m.begin, subtype.end(), m.term) if subtype else m
 
 
 # A dosage form written onto a Korean drug name (와파린정, 메트포르민서방정, 세파클러캡슐), before a particle or
