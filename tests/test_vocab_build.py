@@ -113,3 +113,17 @@ def test_build_vocab_is_repeatable_from_shared(tmp_path: Path) -> None:
 
 def test_a_generic_head_after_an_organ_is_not_a_term_alone() -> None:
     assert "기능저하" not in korean_surfaces("갑상선의 기능저하")
+
+
+def test_body_sites_come_from_kcd_neoplasm_and_injury_rows(tmp_path: Path) -> None:
+    """"난관의 악성 신생물 / Malignant neoplasm of fallopian tube": the site and its English name become anatomy."""
+    from services.extraction.local.build_vocab import kcd_sites
+
+    kcd = tmp_path / "kcd9.csv"
+    kcd.write_text(
+        "표제어,분류기준,질병분류코드,검별,주석,한글명칭,영문명칭,최하위코드,국내세분화코드,한의병명,국내추가진단명\n"
+        "1,세,C57.0,,,난관의 악성 신생물,Malignant neoplasm of fallopian tube,1,0,0,0\n"
+        "1,세,C76.7,,,기타 부위의 악성 신생물,Malignant neoplasm of other sites,1,0,0,0\n"
+        "1,세,S82.0,,,무릎뼈의 골절,Fracture of patella,1,0,0,0\n", encoding="utf-8")
+    sites = {name: set(syns.split("|")) for name, _, syns in kcd_sites(kcd, known={"무릎뼈"})}
+    assert sites == {"난관": {"난관", "fallopian tube"}}  # vague and already-known sites are left out
