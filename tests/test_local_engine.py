@@ -727,3 +727,25 @@ def test_round_five_spans_and_categories(engine: LocalKoreanEngine, text: str, c
                                                 ("표피 박리 관찰", "표피 박리")])
 def test_generic_surgery_words_are_no_procedure(engine: LocalKoreanEngine, text: str, unwanted: str) -> None:
     assert ("procedure", unwanted) not in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "span"),
+    [
+        ("GB edematous, gangrenous change, pericholecystic fluid", "symptom", "gangrenous change"),  # OR findings
+        ("GB edematous, gangrenous change, pericholecystic fluid", "symptom", "pericholecystic fluid"),
+        ("ST elevation in II, III, aVF", "symptom", "ST elevation"),
+        ("diaphoretic, pale", "symptom", "pale"),
+        ("beta blocker 복용 중", "medication", "beta blocker"),  # drug classes by what they do
+        ("ACE inhibitor 중단", "medication", "ACE inhibitor"),
+        ("Sputum cx pending, blood cx x2", "test", "blood cx"),
+        ("T.bil 1.2, CK-MB 5.1", "test", "CK-MB"),
+        ("혈색소 감소가 관찰됨", "symptom", "혈색소 감소"),
+    ],
+)
+def test_english_findings_drug_classes_and_lab_items(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
+    assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+def test_a_lab_header_is_no_test(engine: LocalKoreanEngine) -> None:
+    assert "Lab" not in [e.text for e in engine.extract("Lab: WBC 12000, Hb 11.2").entities]

@@ -210,7 +210,7 @@ class CompoundFinder:
                 site = self.lexicon.term_for(prev)
                 if text[e - 1] == "." and prev.lower() not in _EN_MODIFIERS:
                     break  # "positive. K-MMSE": a sentence ends there
-                noun = (from_head and category in (TEST, PROCEDURE) and i - j <= 2
+                noun = (from_head and category in (TEST, PROCEDURE, MEDICATION) and i - j <= 2
                         and prev.lower() not in _EN_FUNCTION and (site is None or site.category is category)
                         and (len(prev) >= 3 or (len(prev) == 2 and prev.isupper())))
                 if gap.strip(". ") or len(gap) > 2 or not (

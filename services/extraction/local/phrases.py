@@ -116,6 +116,7 @@ _PREDICATE = re.compile(
     + r")|(?P<complaint>" + "|".join(map(re.escape, _PRED_FORMS.get("complaint", [])))
     + r")|(?P<abnormal>" + "|".join(map(re.escape, _PRED_FORMS.get("abnormal", []))) + r"))[가-힣]*")
 _SITE_PRED = Term("", Category.SYMPTOM, "", None, None, None, 1, False, False)
+_CASE_PARTICLES = frozenset("이 가 은 는 을 를 의 에 도 으로 로 와 과".split())
 
 
 def site_predicates(text: str, matches: list[Match]) -> list[Match]:
@@ -133,7 +134,11 @@ def site_predicates(text: str, matches: list[Match]) -> list[Match]:
             continue  # sites take complaints, tests take values; both take normal results
         normal = p.group("normal") is not None
         normalized = "정상" if normal else _SITE_PAIN.get(m.term.normalized, f"{m.term.normalized} 증상")
-        out.append(Match(m.begin, p.end(), replace(_SITE_PRED, surface=text[m.begin:p.end()], normalized=normalized)))
+        end = p.end()
+        abnormal = p.group("abnormal")
+        if abnormal is not None and text[p.end("abnormal"):end] in _CASE_PARTICLES:
+            end = p.end("abnormal")  # "운동 능력 감소가": a noun of change drops its particle (guideline)
+        out.append(Match(m.begin, end, replace(_SITE_PRED, surface=text[m.begin:end], normalized=normalized)))
     return out
 
 
@@ -320,7 +325,8 @@ def ends_in_predicate(said: str) -> bool:
 _ABBR_VALUE = re.compile(
     r"(?P<abbr>[A-Z](?<![A-Za-z0-9/.-].)[A-Za-z]{1,5}[0-9]?)(?=[ \t]*[:=]?[ \t]*[<>≤≥]?[ \t]*\d(?!\d{3}[-./])(?![)]))")
 _NOT_TESTS = frozenset("PO IV IM SC SQ BID TID QID QD HS PRN PM AM No NO Dr Mr Ms Rm GA ER OR OP ICU POD HD Hx Tx Dx Rx"
-                       " LMP EDC EDD HPI CC PI PE Day DAY Room Bed Case Step Grade Stage GOLD".split())
+                       " LMP EDC EDD HPI CC PI PE Day DAY Room Bed Case Step Grade Stage GOLD Type Class Lab Labs LAB ID SL NC"
+                       " CO Pt PT Tab Cap Amp Vial Pack".split())
 _ABBR_TERM = Term("", Category.TEST, "", None, None, "abbreviation", 4, True, True)
 
 
