@@ -649,6 +649,7 @@ def test_codes_that_are_not_vertebral_levels(engine: LocalKoreanEngine, text: st
         ("와파린정 5mg 1일 1회", "와파린정"),  # the dosage form belongs to the drug's mention
         ("메트포르민서방정 500mg bid", "메트포르민서방정"),
         ("세파클러캡슐을 복용", "세파클러캡슐"),
+        ("METFORMIN HYDROCHLORIDE를 복용 중", "METFORMIN HYDROCHLORIDE"),  # the salt before a Korean particle
         ("독감 백신 접종함", "독감 백신"),  # vaccines are medications (guideline), 접종 is no -종 tumour
         ("Tdap 접종 권유", "Tdap"),
     ],

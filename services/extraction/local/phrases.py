@@ -56,7 +56,8 @@ def site_symptoms(text: str, matches: list[Match], lexicon: Lexicon) -> list[Mat
 
 
 _SALT_AFTER = re.compile(
-    rf"(?:[ \t]?(?:{'|'.join(sorted(wordform.SALTS_KO, key=len, reverse=True))})|[ \t]+(?i:{'|'.join(wordform.SALTS_EN)}|HCl))+(?![A-Za-z가-힣])")
+    rf"(?:[ \t]?(?:{'|'.join(sorted(wordform.SALTS_KO, key=len, reverse=True))})|[ \t]+(?i:{'|'.join(wordform.SALTS_EN)}|HCl))+"
+    r"(?=(?:을|를|은|는|이|가|과|와|도|의|으로|로)?(?![A-Za-z가-힣]))")
 
 
 _DESCRIPTIVE = tuple(w for r in rows("descriptive_heads.tsv") for w in r[0].split())
