@@ -750,3 +750,17 @@ def test_english_findings_drug_classes_and_lab_items(engine: LocalKoreanEngine, 
 
 def test_a_lab_header_is_no_test(engine: LocalKoreanEngine) -> None:
     assert "Lab" not in [e.text for e in engine.extract("Lab: WBC 12000, Hb 11.2").entities]
+
+
+@pytest.mark.parametrize("text", ["열이 나면 내원하세요", "출혈이나 코피가 나면 바로 연락하세요", "부작용으로 설사가 생길 수 있습니다",
+                                  "발열 시 내원", "저혈당 증상(식은땀, 손떨림)이 나타나면 사탕을 드세요"])
+def test_findings_named_only_in_a_warning_are_not_mentions(engine: LocalKoreanEngine, text: str) -> None:
+    """Guideline: hypothetical mentions (return-visit and side-effect warnings) are not tagged."""
+    assert [e.text for e in engine.extract(text).entities if e.category.value in ("symptom", "diagnosis")] == []
+
+
+@pytest.mark.parametrize(("text", "span"), [("3일 전부터 두통이 있으면서 구토 동반", "두통"),  # while, not if
+                                            ("뇌졸중 의심되어 즉시 응급실 내원 안내함.", "뇌졸중"),  # 즉시 is no "when"
+                                            ("알레르기 반응에 대한 교육 제공 및 유사한 증상 발생 시 즉시 방문 권고", "알레르기 반응")])
+def test_findings_beside_a_warning_are_kept(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert span in [e.text for e in engine.extract(text).entities]

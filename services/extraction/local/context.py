@@ -1,4 +1,4 @@
-"""ConText-style assertions (negated, uncertain, historical, family) driven by data rules.
+"""ConText-style assertions (negated, uncertain, historical, family, hypothetical) driven by data rules.
 
 Korean cues mostly follow the concept inside the clause ("두통 없음", "폐렴 의심"), so each cue
 has a direction; scopes stop at sentence ends and at terminators such as 있고 / 하지만.
@@ -23,6 +23,8 @@ _SECTION_ASSERTIONS = {"past_history": "historical", "family_history": "family"}
 # A drug, test or body site under a past-history heading is today's too (metformin still taken).
 _SECTION_CATEGORIES = frozenset({Category.SYMPTOM, Category.DIAGNOSIS, Category.PROCEDURE})
 _VALUES = {c: c.value for c in Category}
+# A warning's condition follows its finding closely ("출혈이나 코피가 나면", "저혈당 증상(식은땀, 손떨림)이 나타나면").
+_HYPOTHETICAL_REACH = 20
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,8 @@ class Assertions:
         return False
 
     def flags(self, begin: int, end: int, category: Category, section: str | None) -> dict[str, bool]:
-        out = {"negated": False, "uncertain": False, "historical": False, "family": False, "other": False}
+        out = {"negated": False, "uncertain": False, "historical": False, "family": False, "other": False,
+               "hypothetical": False}
         if category is PHI:
             return out
         text = self.text
@@ -200,6 +203,12 @@ class Assertions:
                 continue
             if hit.begin < end and begin < hit.end:
                 continue  # the cue is part of the mention itself
+            if cue.assertion == "hypothetical" and (
+                    text.startswith("서", hit.end) or hit.begin - end > _HYPOTHETICAL_REACH
+                    or (cue.text.startswith("시") and hit.begin > end and not text[hit.begin - 1].isspace())):
+                # "두통이 있으면서" (while, not if); a warning far along the clause is about something else; 즉시, 당시
+                # are no "when".
+                continue
             if cue.direction == "backward" and hit.begin >= end:
                 if cue.scope == "adjacent":
                     if text[end:hit.begin].strip() == "":

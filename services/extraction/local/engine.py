@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from services.domain import Entity, ExtractionResult
 from services.extraction.local import attributes
 from services.extraction.local.actions import device_actions
-from services.extraction.local.categories import MEDICATION, PHI, SYMPTOM, TEST
+from services.extraction.local.categories import DIAGNOSIS, MEDICATION, PHI, SYMPTOM, TEST
 from services.extraction.local.colloquial import find_colloquial
 from services.extraction.local.compounds import CompoundFinder
 from services.extraction.local.context import Assertions
@@ -113,11 +113,15 @@ class LocalKoreanEngine:
         rows: list[dict[str, Any]] = []
         med_starts = sorted(m.begin for m in matches if m.term.category is MEDICATION)
         for m in matches:
-            rows.append(self._entity(text, m, index, assertions, med_starts))
+            row = self._entity(text, m, index, assertions, med_starts)
+            if row is not None:
+                rows.append(row)
         for c in colloquial:
             section = index.at(c.begin)
             flags = assertions.flags(c.begin, c.end, SYMPTOM, section)
             flags["negated"] = flags["negated"] or c.negated
+            if flags.pop("hypothetical"):
+                continue  # "열이 나면 내원하세요": a warning, not a finding (guideline)
             attrs = {"form": "colloquial"}
             if flags.pop("other"):
                 attrs["experiencer"] = "other"
@@ -136,8 +140,10 @@ class LocalKoreanEngine:
         return ExtractionResult(engine=ENGINE_NAME, entities=entities, fields=note_fields(text, entities, phi, headings))
 
     def _entity(self, text: str, m: Match, index: SectionIndex, assertions: Assertions,
-                med_starts: list[int]) -> dict[str, Any]:
-        """The fields of one vocabulary or phrase mention's Entity (validated with the note's others)."""
+                med_starts: list[int]) -> dict[str, Any] | None:
+        """The fields of one vocabulary or phrase mention's Entity (validated with the note's others); None for a
+        finding only named in a warning ("출혈이 있으면 연락하세요", "설사가 생길 수 있습니다"), which the guideline
+        does not count as a mention."""
         term = m.term
         section = index.at(m.begin)
         attrs: dict[str, str] = {}
@@ -152,6 +158,8 @@ class LocalKoreanEngine:
         flags = assertions.flags(m.begin, m.end, term.category, section)
         if term.category is TEST and attrs.get("result") in ("(-)", "음성", "negative"):
             flags["negated"] = False  # a negative result is a test that was done
+        if flags.pop("hypothetical") and term.category in (SYMPTOM, DIAGNOSIS):
+            return None
         if flags.pop("other"):
             attrs["experiencer"] = "other"  # a sick contact's finding, not the patient's nor family history
         if term.normalized in NORMAL_RESULTS:
