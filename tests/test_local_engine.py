@@ -742,6 +742,8 @@ def test_generic_surgery_words_are_no_procedure(engine: LocalKoreanEngine, text:
         ("Sputum cx pending, blood cx x2", "test", "blood cx"),
         ("T.bil 1.2, CK-MB 5.1", "test", "CK-MB"),
         ("혈색소 감소가 관찰됨", "symptom", "혈색소 감소"),
+        ("활동성 출혈 없음", "symptom", "활동성 출혈"),  # a finding's -성 subtype, like a disease's
+        ("GI upset 호소", "symptom", "GI upset"),
     ],
 )
 def test_english_findings_drug_classes_and_lab_items(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:

@@ -174,19 +174,21 @@ class CompoundFinder:
         return _is_noun_word(word)
 
     def _subtype_before(self, text: str, prev: re.Match[str], word: re.Match[str], out: list[Match]) -> bool:
-        """"임신성 당뇨", "알레르기성 비염": an adjectival -성 noun written before a disease the vocabulary names
-        gives its subtype, which the guideline keeps in the mention; the disease has no head to find it by."""
+        """"임신성 당뇨", "알레르기성 비염", "활동성 출혈": an adjectival -성 noun written before a disease or finding
+        the vocabulary names gives its subtype, which the guideline keeps in the mention; the disease has no head to find it by."""
         before = prev.group()
         if not before.endswith("성") or len(before) < 3 or text[prev.end():word.start()] != " ":
             return False
         stem = wordform.strip_josa(word.group())
         term = self.lexicon.term_for(stem)
-        if term is None or term.category is not DIAGNOSIS or not _is_noun_word(before):
+        if term is None or term.category not in (DIAGNOSIS, SYMPTOM) or not _is_noun_word(before):
             return False
         surface = text[prev.start():word.start() + len(stem)]
         known = self.lexicon.term_for(surface)
+        category = term.category  # a finding's subtype too: 활동성 출혈, 지속성 두통
         out.append(Match(prev.start(), word.start() + len(stem), known if known is not None and known.category is
-                         DIAGNOSIS else Term(surface, DIAGNOSIS, surface, None, None, None, 5, False, False)))
+                         category else Term(surface, category, term.normalized if category is SYMPTOM else surface,
+                                            None, None, None, 5, False, False)))
         return True
 
     def find(self, text: str) -> list[Match]:
