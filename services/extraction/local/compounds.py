@@ -43,19 +43,20 @@ _NOUN_TAGS = frozenset({"NNG", "NNP", "XR", "XSN", "XPN", "SL", "SN", "NR"})
 _MODIFIERS = frozenset(w for r in rows("compound_modifiers.tsv") for w in r[0].split())
 _NOT_IN_COMPOUND = frozenset(w for r in rows("compound_stopwords.tsv") for w in r[0].split())
 _MAX_LEFT = 3
-# How an operation is done (복강경 좌측 난소 낭종 절제술): part of the operation's name, never of the disease's, and an
-# operation's name may be one word longer.
-_APPROACHES = frozenset("복강경 개복 흉강경 로봇 내시경적 경피적 관혈적".split())
+# The small word lists are data (compound_rules.tsv). How an operation is done (복강경 좌측 난소 낭종 절제술) is part of
+# the operation's name, never of the disease's, and an operation's name may be one word longer.
+_RULES = {r[0]: r[1].split() for r in rows("compound_rules.tsv") if len(r) >= 2}
+_APPROACHES = frozenset(_RULES.get("approach", []))
 # "부작용에 대한 교육", "징후에 대해 교육합니다": education or counselling about something is a mention by itself
 # (advice, guideline), its topic being a phrase of its own rather than a compound.
 _ABOUT = re.compile(r"에[ \t]?대(?:한|해서?)[ \t]+$")
 _ABOUT_HEADS = frozenset({"교육", "상담"})
 # Free heads that annotators mark even alone (환자 및 보호자에게 교육함), unlike 검사 or 치료 alone.
-_ALONE_HEADS = frozenset({"교육"})
+_ALONE_HEADS = frozenset(_RULES.get("alone_head", []))
 _OWN_MENTION = frozenset({Category.DIAGNOSIS, Category.SYMPTOM, Category.MEDICATION})
-_SOFT_HEADS = ("반응",)
+_SOFT_HEADS = tuple(_RULES.get("soft_head", []))
 # Reactions that are named conditions (hypersensitivity, allergy, anaphylaxis), unlike a site's reaction.
-_DISEASE_REACTIONS = ("과민", "알레르기", "아나필락", "면역")
+_DISEASE_REACTIONS = tuple(_RULES.get("disease_reaction", []))
 
 @lru_cache(maxsize=65536)
 def _is_noun_word(word: str) -> bool:
@@ -106,12 +107,10 @@ def _english_head(lexicon: Lexicon, word: str) -> tuple[Category, bool, bool] | 
 
 # English adjectives by their ending (neurocognitive, hepatocellular, psychogenic, idiopathic): they qualify the
 # disease or finding after them as the listed modifiers do.
-_ADJECTIVE_ENDINGS = ("ive", "al", "ic", "ous", "ar", "ary", "oid", "ile", "ent", "ant", "form")
+_ADJECTIVE_ENDINGS = tuple(_RULES.get("adjective_ending", []))
 
 
-_NOT_ADJECTIVES = frozenset("normal general usual additional clinical medical physical initial potential several actual"
-                            " current recent frequent present patient different significant important relevant consistent"
-                            " evident apparent previous various particular special typical essential".split())
+_NOT_ADJECTIVES = frozenset(_RULES.get("not_adjective", []))
 _EPONYM = re.compile(r"[A-Z][a-zà-öø-ÿ]+(?:-[A-Z][a-zà-öø-ÿ]+)?(?:'s)?")
 
 
