@@ -82,7 +82,7 @@ def _word_head(word: str) -> tuple[str, Category, bool] | None:
 
 
 @lru_cache(maxsize=65536)
-def _english_head(lexicon: Lexicon, word: str) -> tuple[Category, bool, bool] | None:
+def english_head(lexicon: Lexicon, word: str) -> tuple[Category, bool, bool] | None:
     """(category, bare generic head, found by word formation) of an English word that heads a phrase, else
     None; cached per word like _word_head."""
     low = word.lower()
@@ -199,7 +199,7 @@ class CompoundFinder:
         words = [(m.start(), m.end(), m.group().rstrip(".")) for m in _EN_WORD.finditer(text)]
         out: list[Match] = []
         for i, (begin, _, word) in enumerate(words):
-            found = _english_head(self.lexicon, word)
+            found = english_head(self.lexicon, word)
             if found is None:
                 continue
             category, bare, from_head = found
@@ -270,6 +270,3 @@ class CompoundFinder:
             out.append(Match(start, begin + len(stem), term))
         return out
 
-
-# The English head test, shared with the island finder (islands.py).
-english_head = _english_head
