@@ -766,3 +766,22 @@ def test_findings_named_only_in_a_warning_are_not_mentions(engine: LocalKoreanEn
                                             ("알레르기 반응에 대한 교육 제공 및 유사한 증상 발생 시 즉시 방문 권고", "알레르기 반응")])
 def test_findings_beside_a_warning_are_kept(engine: LocalKoreanEngine, text: str, span: str) -> None:
     assert span in [e.text for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "span"), [("Rt. distal radius fracture 의심", "Rt. distal radius fracture"),
+                                            ("left lower lobe 음영", "left lower lobe"), ("OD: VA 0.8", "OD"),
+                                            ("등 통증 호소", "등"), ("허리와 등에 통증", "등")])
+def test_more_body_sites(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert span in [e.text for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "word"), [("발열, 기침 등의 증상", "등"), ("NSAIDs 등 복용", "등"),
+                                            ("직장 생활 중 스트레스", "직장")])
+def test_site_words_in_another_sense(engine: LocalKoreanEngine, text: str, word: str) -> None:
+    assert word not in [e.text for e in engine.extract(text).entities if e.category.value == "anatomy"]
+
+
+@pytest.mark.parametrize(("text", "span"), [("재발 시 연락하도록 교육하였습니다", "교육"), ("복수 천자 시행", "복수 천자"),
+                                            ("IV line 유지", "IV line"), ("정맥 채혈 후", "정맥 채혈")])
+def test_round_six_procedures(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("procedure", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]

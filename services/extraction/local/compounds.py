@@ -167,9 +167,10 @@ class CompoundFinder:
         if term is not None:
             # 골다공증 치료, 항응고제 치료: a disease or drug before a treatment word is its own mention,
             # and the treatment word is generic.
-            # An operation is named by what it removes or frees, though: 난소 낭종 절제술, 골반 유착 박리술.
+            # A specific operation is named by what it removes, frees or drains, though: 난소 낭종 절제술, 골반 유착
+            # 박리술, 복수 천자 (a generic word — 치료, 수술 — is not).
             return not (category is PROCEDURE and term.category in _OWN_MENTION
-                        and not (head.endswith("술") and head != "수술" and term.category is not MEDICATION))
+                        and not (head not in wordform.FREE_HEADS and term.category is not MEDICATION))
         return _is_noun_word(word)
 
     def _subtype_before(self, text: str, prev: re.Match[str], word: re.Match[str], out: list[Match]) -> bool:

@@ -28,6 +28,7 @@ from services.extraction.local.phrases import (
     advice_items,
     as_finding,
     ends_in_predicate,
+    is_other_sense,
     quoted_complaints,
     site_predicates,
     site_symptoms,
@@ -81,7 +82,7 @@ class LocalKoreanEngine:
         term_spans = Spans([(m.begin, m.end) for m in matches])
         phi = [p for p in phi_all if not (p[2] == "name" and term_spans.hits(p[0], p[1]))]
         phi_spans = Spans([(p[0], p[1]) for p in phi])
-        matches = [m for m in matches if not phi_spans.hits(m.begin, m.end)]
+        matches = [m for m in matches if not phi_spans.hits(m.begin, m.end) and not is_other_sense(text, m, self.lexicon)]
 
         colloquial = find_colloquial(text) if self.use_morphology else []
         symptom_spans = Spans([(m.begin, m.end) for m in matches if m.term.category is SYMPTOM])

@@ -168,6 +168,8 @@ def _split_site_complaints(text: str, matches: list[Match], lexicon: Lexicon) ->
 
 
 _LATERALITY = re.compile(r"(?:오른쪽|왼쪽|우측|좌측|양측|양쪽|(?<![A-Za-z])(?:Rt|Lt|RT|LT|rt|lt|Bilat|bilat)\.?|(?<![A-Za-z])(?:Right|Left|right|left))\s?$")
+_EN_POSITION = re.compile(r"(?<![A-Za-z])(?:(?:distal|proximal|upper|lower|middle|anterior|posterior|lateral|medial|inferior"
+                          r"|superior|volar|dorsal|deep|superficial)[ \t]){1,2}$", re.IGNORECASE)
 # Where on the site: 눈 주위, 목 앞쪽, 팔 안쪽, 수술 부위 (relational nouns the guideline keeps with the site).
 _WHERE = re.compile(r"[ \t]?(?:주위|주변|앞쪽|뒤쪽|안쪽|바깥쪽|위쪽|아래쪽|옆쪽|가장자리|부위|내측|외측|전면|후면|상방|하방)(?=(?:에서|으로|[은는이가을를의에와과도로])?(?![가-힣]))")
 # Vertebral levels and segments written as codes: L4-5, L5-S1, C5-6, T12 (S alone is a heart sound, T1/T2 a
@@ -194,9 +196,16 @@ def with_laterality(text: str, m: Match) -> Match:
         return Match(colour.start(), m.end, m.term) if colour else m
     if m.term.category is not ANATOMY:
         return m
-    side = _LATERALITY.search(text, max(0, m.begin - 7), m.begin)
+    begin = m.begin
+    if text[m.begin:m.begin + 1].isascii():
+        # English position words before an English site (Rt. distal radius, left lower lobe).
+        position = _EN_POSITION.search(text, max(0, begin - 40), begin)
+        begin = position.start() if position else begin
+    side = _LATERALITY.search(text, max(0, begin - 7), begin)
     where = _WHERE.match(text, m.end)
-    return Match(side.start() if side else m.begin, where.end() if where else m.end, m.term) if side or where else m
+    if not (side or where or begin != m.begin):
+        return m
+    return Match(side.start() if side else begin, where.end() if where else m.end, m.term)
 
 
 _LABELS = sorted({p.strip() for r in rows("sections.tsv") for p in r[0].split("|") if len(p.strip()) > 1}, key=len, reverse=True)
@@ -340,3 +349,26 @@ def abbreviation_tests(text: str, lexicon: Lexicon) -> list[Match]:
             continue
         out.append(Match(m.start(), m.end(), known or replace(_ABBR_TERM, surface=abbr, normalized=abbr)))
     return out
+
+
+_AMBIGUOUS = {r[0]: frozenset(r[1].split()) for r in rows("ambiguous_sites.tsv") if len(r) >= 2}
+_ITEM_BEFORE = re.compile(r"[가-힣A-Za-z0-9)][ \t]?$")
+_CLINICAL_AFTER = re.compile(r"[ \t]?(?:수지|출혈|내시경|검사|경|점막|암|궤양|용종|탈출|부위|통증|손상|천공|협착|주위)")
+
+
+def is_other_sense(text: str, m: Match, lexicon: Lexicon) -> bool:
+    """A body-site match that means something else here: "기침 등의 증상" (등 = etc. after a listed item, itself a
+    term or ended by a comma list), "직장 생활" (직장 = workplace, with no clinical word after it)."""
+    if m.term.category is not ANATOMY:
+        return False
+    surface = text[m.begin:m.end]
+    if surface in _AMBIGUOUS.get("after_item", ()):
+        before = text[max(0, m.begin - 20):m.begin]
+        item = _ITEM_BEFORE.search(before)
+        if item is None:
+            return False
+        word = re.split(r"[\s,·/]", before.rstrip())[-1]
+        return bool(word) and (lexicon.term_for(word) is not None or "," in before or "·" in before)
+    if surface in _AMBIGUOUS.get("workplace", ()):
+        return _CLINICAL_AFTER.match(text, m.end) is None
+    return False

@@ -21,7 +21,8 @@ JOSA = tuple(sorted(
     "이 가 은 는 을 를 의 에 에서 에게 으로 로 과 와 도 만 까지 부터 이나 나 이며 며 이고 고 이다 였다 이었다 임 으로의 로의"
     " 에도 에는 에서는 으로는 로는 과의 와의 이라 라 이라고 라고 으로서 로서 처럼 보다 상의 상에서 쪽 쪽에 쪽으로 부위 부위에"
     " 이었고 였고 이며 이므로 이어서 이지만 지만 이나 등 등의 등을 등이 및 이랑 랑 에서의 으로도 로도 했고 함 하였고 하였으며 했으며"
-    " 하였다 했다 하여 하고 하며 후 후에 중인 시 시행 예정".split(), key=len, reverse=True))
+    " 하였다 했다 하여 하고 하며 후 후에 중인 시 시행 예정 하였습니다 했습니다 합니다 하였음 했음 하겠습니다 하였으나 했으나"
+    .split(), key=len, reverse=True))
 
 
 # What may follow a term inside the same word: particles, copula and the endings of 하다/되다 verbs
