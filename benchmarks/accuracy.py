@@ -27,6 +27,7 @@ SETS = {
     "blind_dev2": (ROOT / "sample_data" / "gold" / "blind_dev2.jsonl", ROOT / "sample_data" / "blind" / "dev2"),
     "blind_dev3": (ROOT / "sample_data" / "gold" / "blind_dev3.jsonl", ROOT / "sample_data" / "blind" / "dev3"),
     "blind_dev4": (ROOT / "sample_data" / "gold" / "blind_dev4.jsonl", ROOT / "sample_data" / "blind" / "dev4"),
+    "blind_dev5": (ROOT / "sample_data" / "gold" / "blind_dev5.jsonl", ROOT / "sample_data" / "blind" / "dev5"),
     "blind_test": (ROOT / "sample_data" / "gold" / "blind_test.jsonl", ROOT / "sample_data" / "blind" / "test"),
 }
 LOCKED = {"blind_test"}

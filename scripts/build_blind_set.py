@@ -6,7 +6,7 @@
 case so that no two notes share a case (the source has 4 variants per case), drawn with a fixed seed
 and split 15/15 into ``dev`` (used while tuning) and ``test`` (the locked split: scored, never read
 while tuning); then 10 more cases into ``dev2``, a second tuning split annotated after the first round of tuning, 15 more
-into ``dev3`` (round four) and 15 more into ``dev4`` (round five). The 10 notes in new styles (sample_data/blind/*/new_*.txt) were written for the
+into ``dev3`` (round four) 15 more into ``dev4`` (round five) and 15 more into ``dev5`` (round six). The 10 notes in new styles (sample_data/blind/*/new_*.txt) were written for the
 project by a helper who did not write the engine's rules; this script leaves them alone.
 Re-running it reproduces the same files.
 """
@@ -24,6 +24,7 @@ PER_SPLIT = 15
 DEV2 = 10
 DEV3 = 15
 DEV4 = 15
+DEV5 = 15
 
 
 def main() -> int:
@@ -47,6 +48,14 @@ def main() -> int:
     used |= set(cases3)
     cases4 = random.Random(SEED + 5).sample([c for c in range(500) if c not in used], DEV4)
     picked4 = [case * 4 + 1 + random.Random(SEED + 6 + case).randrange(4) for case in cases4]
+    # A fifth (round six), from the cases none of the draws above used.
+    used |= set(cases4)
+    cases5 = random.Random(SEED + 7).sample([c for c in range(500) if c not in used], DEV5)
+    picked5 = [case * 4 + 1 + random.Random(SEED + 8 + case).randrange(4) for case in cases5]
+    for note_id in picked5:
+        out = ROOT / "sample_data" / "blind" / "dev5" / f"syn_{note_id:04d}.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(notes[note_id].strip() + "\n", encoding="utf-8")
     for note_id in picked4:
         out = ROOT / "sample_data" / "blind" / "dev4" / f"syn_{note_id:04d}.txt"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +74,8 @@ def main() -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(notes[note_id].strip() + "\n", encoding="utf-8")
     print(f"{len(picked)} synthetic notes → sample_data/blind/{{dev,test}}, {len(picked2)} → sample_data/blind/dev2,"
-          f" {len(picked3)} → sample_data/blind/dev3, {len(picked4)} → sample_data/blind/dev4")
+          f" {len(picked3)} → sample_data/blind/dev3, {len(picked4)} → sample_data/blind/dev4,"
+          f" {len(picked5)} → sample_data/blind/dev5")
     return 0
 
 

@@ -58,6 +58,7 @@ def test_every_committed_gold_set_is_well_formed() -> None:
     root = Path(__file__).resolve().parent.parent / "sample_data"
     for gold, notes in (("dev.jsonl", "notes"), ("blind_dev.jsonl", "blind/dev"), ("blind_dev2.jsonl", "blind/dev2"),
                         ("blind_dev3.jsonl", "blind/dev3"), ("blind_dev4.jsonl", "blind/dev4"),
+                        ("blind_dev5.jsonl", "blind/dev5"),
                         ("blind_test.jsonl", "blind/test")):
         assert check_gold(root / "gold" / gold, root / notes) == [], gold
         assert len(load_gold(root / "gold" / gold)) >= 20
