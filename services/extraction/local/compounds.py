@@ -55,6 +55,7 @@ _ABOUT_HEADS = frozenset({"교육", "상담"})
 _ALONE_HEADS = frozenset(_RULES.get("alone_head", []))
 _OWN_MENTION = frozenset({Category.DIAGNOSIS, Category.SYMPTOM, Category.MEDICATION})
 _SOFT_HEADS = tuple(_RULES.get("soft_head", []))
+_DESCRIPTIVE_HEADS = frozenset(w for r in rows("descriptive_heads.tsv") for w in r[0].split())
 # Reactions that are named conditions (hypersensitivity, allergy, anaphylaxis), unlike a site's reaction.
 _DISEASE_REACTIONS = tuple(_RULES.get("disease_reaction", []))
 
@@ -163,7 +164,9 @@ class CompoundFinder:
         if term is not None and category is DIAGNOSIS and term.category in (TEST, PROCEDURE):
             return False  # "복강경 좌측 난소 낭종 절제술": the approach belongs to the operation, not the disease
         if term is not None and category is SYMPTOM and term.category is ANATOMY:
-            return False  # the guideline splits site + complaint (무릎 + 통증)
+            # The guideline splits site + complaint (무릎 + 통증); a descriptive finding names the organ's change and
+            # keeps it (좌심방 확장, 고막 팽윤, 비장 종대).
+            return head in _DESCRIPTIVE_HEADS
         if term is not None:
             # 골다공증 치료, 항응고제 치료: a disease or drug before a treatment word is its own mention,
             # and the treatment word is generic.

@@ -13,14 +13,14 @@ from services.extraction.local.resources import rows
 _ROWS = {r[0]: r[1].split() for r in rows("normal_statements.tsv") if len(r) >= 2}
 _NORMAL = sorted(_ROWS.get("normal", []), key=len, reverse=True)
 _NOT_SUBJECT = frozenset(_ROWS.get("not_subject", []))
-_WORD = r"(?:[가-힣]{1,8}|[A-Za-z][A-Za-z/-]{1,15})"
+_WORD = r"(?:[가-힣]{1,8}|[A-Za-z][A-Za-z/.-]{1,15})"
 # Anchored on the normal-result word (one C scan finds them), then the statement's subject is matched backwards
 # from it: the clause start, a short noun phrase, an optional particle and one or two spaces.
 _NORMAL_WORD = re.compile(r"(?<=[ \t])(?:" + ("|".join(map(re.escape, _NORMAL)) or "(?!)") + r")(?P<ending>[가-힣]{0,4})"
                           r"(?=[ \t]*(?:$|[\n,.;)/·])|(?<=[고며나만])[ \t])")
 _SUBJECT = re.compile(
     r"(?:^|(?<=[\n,.;:/·(]))[ \t]*(?:[-•*▶]\s*)?"
-    rf"(?P<subject>{_WORD}(?:[ \t·]{_WORD}){{0,2}}?)(?:은|는|이|가|도)?[ \t]{{1,2}}$")
+    rf"(?P<subject>{_WORD}(?:[ \t·]{_WORD}){{0,2}}?)(?:(?:은|는|이|가|도)?[ \t]{{1,2}}|[ \t]*[:：][ \t]*)$")
 _PARTICLE = re.compile(r"(?:은|는|이|가|도)$")
 
 

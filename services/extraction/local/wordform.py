@@ -118,6 +118,7 @@ FREE_HEADS: dict[str, Category] = {
     "상실": Category.SYMPTOM, "불능": Category.SYMPTOM, "약화": Category.SYMPTOM, "연장": Category.SYMPTOM,
     "역전": Category.SYMPTOM, "확장": Category.SYMPTOM, "돌출": Category.SYMPTOM, "변색": Category.SYMPTOM,
     "충동": Category.SYMPTOM, "천공": Category.SYMPTOM, "박리": Category.SYMPTOM, "느낌": Category.SYMPTOM,
+    "지연": Category.SYMPTOM, "팽윤": Category.SYMPTOM,
     "폐색": Category.DIAGNOSIS, "농양": Category.DIAGNOSIS, "괴사": Category.DIAGNOSIS, "독성": Category.DIAGNOSIS,
 }
 
