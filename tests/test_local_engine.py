@@ -608,6 +608,12 @@ def test_the_course_or_general_state_is_no_finding(engine: LocalKoreanEngine, te
         ("Pt: 배경민 M/58   등록 71920456", "patient_id", "71920456"),
         ("환자: 권도윤 (남아, 2세 4개월)", "age", "2세 4개월"),  # an infant's age in years and months
         ("환자: 권도윤 (남아, 2세 4개월)", "sex", "남아"),
+        ("환자는 60대 남성으로", "age", "60"),  # an age band before a sex word and its particle
+        ("수검자: 김하린 (여아, 생후 12개월)", "age", "12개월"),
+        ("Pt: 황준서 M/29  ER# E24-081402", "patient_id", "E24-081402"),
+        ("직장동료 김태우 동행", "name", "김태우"),
+        ("전 주치의: 신경과 권도현 / 평가자", "name", "권도현"),
+        ("(마취통증의학과 노은정)", "name", "노은정"),
     ],
 )
 def test_phi_with_particles_and_korean_sex_letters(text: str, phi_type: str, value: str) -> None:
@@ -802,3 +808,9 @@ def test_round_six_procedures(engine: LocalKoreanEngine, text: str, span: str) -
 )
 def test_round_six_findings(engine: LocalKoreanEngine, text: str, category: str, span: str, negated: bool) -> None:
     assert (category, span, negated) in [(e.category.value, e.text, e.negated) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "name"), [("어머니 이명자 씨(010-5567-1234)", "이명자"), ("환자명: 이도윤   성별/나이: M/45", "이도윤")])
+def test_a_name_holding_a_term_stays_a_name(engine: LocalKoreanEngine, text: str, name: str) -> None:
+    """이명자 holds 이명 (tinnitus), 이도윤 holds 이도 (ear canal): a term strictly inside a name gives way to it."""
+    assert ("phi", name) in [(e.category.value, e.text) for e in engine.extract(text).entities]

@@ -79,8 +79,11 @@ class LocalKoreanEngine:
         phi_all = find_phi(text)
         # A "name" that is really a clinical term (고혈압 환자) is dropped; other PHI (dates,
         # numbers, addresses) wins over a term it overlaps.
+        # A term strictly inside a name is the name's syllables (이명자 holds 이명, 이도윤 holds 이도): the name wins.
         term_spans = Spans([(m.begin, m.end) for m in matches])
-        phi = [p for p in phi_all if not (p[2] == "name" and term_spans.hits(p[0], p[1]))]
+        phi = [p for p in phi_all if not (p[2] == "name" and term_spans.hits(p[0], p[1]) and not all(
+            p[0] <= m.begin and m.end <= p[1] and m.end - m.begin < p[1] - p[0]
+            for m in matches if m.begin < p[1] and p[0] < m.end))]
         phi_spans = Spans([(p[0], p[1]) for p in phi])
         matches = [m for m in matches if not phi_spans.hits(m.begin, m.end) and not is_other_sense(text, m, self.lexicon)]
 

@@ -125,7 +125,8 @@ def _one_name_word(name: str) -> bool:
     return len(name) == 3 and len(tokens) == 1 and tokens[0].tag in ("NNP", "NNG")
 _AGE = re.compile(
     r"(?<![\d.])(?:만\s*)?\d{1,3}\s*(?:세|살)(?:\s?\d{1,2}\s?개월)?(?![가-힣])|(?<=[남여]아,\s)\d{1,2}\s?개월(?![가-힣])|(?<![\w.])\d{1,3}\s*(?:yo|y/o|YO|Y/O|yrs|years old|세\b)"
-    r"|(?<![\d.])\d{1,2}0(?=대\s*(?:초반|중반|후반)?\s*(?:남성|여성|남자|여자|남|여|환자|노인)(?![가-힣]))"
+    r"|(?<![\d.])\d{1,2}0(?=대\s*(?:초반|중반|후반)?\s*(?:남성|여성|남자|여자|남|여|환자|노인)(?:으로|이며|이고|이|은|의|과)?(?![가-힣]))"
+    r"|(?<=생후\s)\d{1,2}\s?개월(?![가-힣])"
     r"|(?<=나이[:：])\s*\d{1,3}|(?<=Age[:：])\s*\d{1,3}|(?<![\w/])\d{1,3}(?=\s*/\s*(?:[MF](?![A-Za-z])|[남여](?![가-힣])))|(?<=[MF]/)\d{1,3}(?!\d)|(?<=[가-힣]/)\d{1,3}(?=/[MF남여](?![A-Za-z가-힣]))|(?<![\w.])\d{1,3}(?=\s?[yY]\s?/?\s?[MF](?![a-z]))|(?<=[남여]/)\d{1,3}(?!\d)"
 )
 _SEX = re.compile(
@@ -144,7 +145,7 @@ _SEX = re.compile(
 _RRN = re.compile(r"\d(?<!\d\d)\d{5}\s?-\s?[1-8][\d*]{6}(?!\d)")
 _PHONE = re.compile(r"(?<![\d-])(?:\+82[-\s]?)?(?:0\d{1,2})[-.)\s]\s?\d{3,4}[-.\s]\d{4}(?!\d)|(?<!\d)01[016789]\d{7,8}(?!\d)")
 _CHART = re.compile(
-    r"(?:등록번호|환자번호|차트번호|챠트번호|병록번호|진료번호|수검번호|검진번호|접수번호|등록(?=\s*[:：]?\s*\d{6})|MRN|Chart\s*No\.?|Patient\s*ID|환자\s*ID|ID)"
+    r"(?:등록번호|환자번호|차트번호|챠트번호|병록번호|진료번호|수검번호|검진번호|접수번호|등록(?=\s*[:：]?\s*\d{6})|MRN|ER\s?#|ER\s*No\.?|Chart\s*No\.?|Patient\s*ID|환자\s*ID|ID)"
     r"\s*[:：#]?\s*(?P<id>[A-Za-z]{0,3}-?\d[\dA-Za-z-]{3,})"
 )
 _HASH_ID = re.compile(r"#(?<![\w#&]#)\s?(?P<id>[A-Z]{0,3}\d{5,12})(?!\d)")
@@ -223,7 +224,8 @@ def _labelled_names(text: str) -> Iterable[PhiSpan]:
     for m in (*_LABELLED_NAME.finditer(text), *_DOCTOR_LABEL.finditer(text)):
         name = m.group("name")
         if name not in _NOT_NAMES and name not in _ROLE_WORDS and not any(name.startswith(w) for w in ("환자", "보호")) and not (
-                len(name) >= 3 and not name.isascii() and _inflected(name)):
+                len(name) >= 3 and not name.isascii() and _inflected(name)) and not (
+                name.endswith("과") and text.startswith(" ", m.end("name"))):  # "주치의: 신경과 권도현": a department
             yield m.start("name"), m.end("name"), "name"
 
 
@@ -288,7 +290,7 @@ def _role_names(text: str) -> Iterable[PhiSpan]:
             group = "dname" if m.groupdict().get("dname") else "name"
             name = m.group(group)
             if (not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or (name[:2] in _NOT_NAMES and not _one_name_word(name))
-                    or name in _ROLE_WORDS
+                    or name in _ROLE_WORDS or (name.endswith("과") and text.startswith(" ", m.end(group)))
                     or _inflected(name)):
                 # Not a name, but it may be a role itself ("보호자: 어머니 이수정"): search again from it.
                 pos = m.start(group) if m.start(group) > m.start() else m.end()
@@ -433,7 +435,7 @@ RECOGNIZERS: dict[str, Recognizer] = {
     # a lookbehind on that character), so re scans for it: same matches as "\d\s*(?:세|…)|나이|Age|…". Their starts
     # likewise (same matches as "\d+|만|(?<=[:：])\s" and "[/남여MF]|male|female|(?<=[:：세])\s").
     "age": _windowed(_AGE, "age", r"[\d나AMF남여](?:(?<=\d)\s*(?:세|살|대|[yY]/?[oO]|yrs|years)|(?<=나)이|(?<=A)ge|(?<=[MF])/\d"
-                                  r"|(?<=\d)\s*/\s*[MF남여]|(?<=[남여])/\d|(?<=\d)\s?[yY]\s?/?\s?[MF])",
+                                  r"|(?<=\d)\s*/\s*[MF남여]|(?<=[남여])/\d|(?<=\d)\s?[yY]\s?/?\s?[MF]|(?<=\d)\s?개월)",
                      starts=r"[\d만\s](?:(?<=\d)\d*|(?<=만)|(?<=[:：]\s))"),
     "sex": _windowed(_SEX, "sex", r"[성S\dMF남여mf](?:(?<=성)별|(?<=S)ex|(?<=\d)\s*/\s*[MF남여]|(?<=[MF])\s*/\s*\d|(?<=\d)\s*세"
                                   r"|(?<=\d)대|(?<=[남여])\s*[/,]|(?<=[남여])아\s*[/,]|(?<=[Mm])ale|(?<=[Ff])emale|(?<=\d)[yY][\s/][MF])",
