@@ -814,3 +814,10 @@ def test_round_six_findings(engine: LocalKoreanEngine, text: str, category: str,
 def test_a_name_holding_a_term_stays_a_name(engine: LocalKoreanEngine, text: str, name: str) -> None:
     """이명자 holds 이명 (tinnitus), 이도윤 holds 이도 (ear canal): a term strictly inside a name gives way to it."""
     assert ("phi", name) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "span"), [("낙상예방교육 시행", "낙상예방교육"), ("보행훈련 시작", "보행훈련"),
+                                            ("brachial plexus block 하에", "brachial plexus block"), ("arm sling 착용", "arm sling"),
+                                            ("ESWL 예정", "ESWL")])
+def test_glued_counselling_heads_and_or_steps(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("procedure", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]

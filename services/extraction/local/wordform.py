@@ -102,7 +102,7 @@ FREE_HEADS: dict[str, Category] = {
     "검사": Category.TEST, "촬영": Category.TEST, "내시경": Category.TEST, "초음파": Category.TEST, "생검": Category.TEST,
     "치료": Category.PROCEDURE, "요법": Category.PROCEDURE, "수술": Category.PROCEDURE, "시술": Category.PROCEDURE,
     "교육": Category.PROCEDURE, "조절": Category.PROCEDURE, "섭취": Category.PROCEDURE, "제한": Category.PROCEDURE,
-    "소독": Category.PROCEDURE, "상담": Category.PROCEDURE, "운동": Category.PROCEDURE, "감량": Category.PROCEDURE,
+    "소독": Category.PROCEDURE, "상담": Category.PROCEDURE, "면담": Category.PROCEDURE, "운동": Category.PROCEDURE, "감량": Category.PROCEDURE,
     "교정": Category.PROCEDURE, "훈련": Category.PROCEDURE, "찜질": Category.PROCEDURE, "마사지": Category.PROCEDURE,
     "백신": Category.MEDICATION, "약": Category.MEDICATION, "연고": Category.MEDICATION, "크림": Category.MEDICATION,
     "시럽": Category.MEDICATION, "주사제": Category.MEDICATION, "패치": Category.MEDICATION, "점안액": Category.MEDICATION,
