@@ -5,9 +5,10 @@
 30 notes from ../shared/data/synthetic-notes-ko (LLM-written by another hand), one per adverse-event
 case so that no two notes share a case (the source has 4 variants per case), drawn with a fixed seed
 and split 15/15 into ``dev`` (used while tuning) and ``test`` (the locked split: scored, never read
-while tuning); then 10 more cases into ``dev2``, a second tuning split annotated after the first round of tuning, 15 more
-into ``dev3`` (round four) 15 more into ``dev4`` (round five) and 15 more into ``dev5`` (round six). The 10 notes in new styles (sample_data/blind/*/new_*.txt) were written for the
-project by a helper who did not write the engine's rules; this script leaves them alone.
+while tuning); then one more split per later round of tuning, each annotated before its round: 10 cases into
+``dev2``, 15 each into ``dev3``, ``dev4`` and ``dev5`` (LATER). The notes in new styles
+(sample_data/blind/*/new*_*.txt) were written for the project by helpers who did not write the engine's rules; this
+script leaves them alone.
 Re-running it reproduces the same files.
 """
 
@@ -21,10 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261123
 PER_SPLIT = 15
-DEV2 = 10
-DEV3 = 15
-DEV4 = 15
-DEV5 = 15
+# Later tuning splits, one per round, each drawn from the cases no earlier draw used: (folder, cases). Split i uses
+# seed SEED + 2i + 1 for its cases and SEED + 2i + 2 + case for the variant, so adding one never moves the others.
+LATER = [("dev2", 10), ("dev3", 15), ("dev4", 15), ("dev5", 15)]
+
+
+def _write(notes: dict[int, str], split: str, note_id: int) -> None:
+    out = ROOT / "sample_data" / "blind" / split / f"syn_{note_id:04d}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(notes[note_id].strip() + "\n", encoding="utf-8")
 
 
 def main() -> int:
@@ -36,46 +42,17 @@ def main() -> int:
     rng = random.Random(SEED)
     cases = rng.sample(range(500), 2 * PER_SPLIT)
     picked = [case * 4 + 1 + rng.randrange(4) for case in cases]
-    # A second tuning split, drawn later from the cases not used above (same seed, so reproducible).
-    rest = [c for c in range(500) if c not in set(cases)]
-    cases2 = random.Random(SEED + 1).sample(rest, DEV2)
-    picked2 = [case * 4 + 1 + random.Random(SEED + 2 + case).randrange(4) for case in cases2]
-    # A third tuning split (round four), from the cases used by neither draw above.
-    used = set(cases) | set(cases2)
-    cases3 = random.Random(SEED + 3).sample([c for c in range(500) if c not in used], DEV3)
-    picked3 = [case * 4 + 1 + random.Random(SEED + 4 + case).randrange(4) for case in cases3]
-    # A fourth (round five), from the cases none of the draws above used.
-    used |= set(cases3)
-    cases4 = random.Random(SEED + 5).sample([c for c in range(500) if c not in used], DEV4)
-    picked4 = [case * 4 + 1 + random.Random(SEED + 6 + case).randrange(4) for case in cases4]
-    # A fifth (round six), from the cases none of the draws above used.
-    used |= set(cases4)
-    cases5 = random.Random(SEED + 7).sample([c for c in range(500) if c not in used], DEV5)
-    picked5 = [case * 4 + 1 + random.Random(SEED + 8 + case).randrange(4) for case in cases5]
-    for note_id in picked5:
-        out = ROOT / "sample_data" / "blind" / "dev5" / f"syn_{note_id:04d}.txt"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(notes[note_id].strip() + "\n", encoding="utf-8")
-    for note_id in picked4:
-        out = ROOT / "sample_data" / "blind" / "dev4" / f"syn_{note_id:04d}.txt"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(notes[note_id].strip() + "\n", encoding="utf-8")
-    for note_id in picked3:
-        out = ROOT / "sample_data" / "blind" / "dev3" / f"syn_{note_id:04d}.txt"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(notes[note_id].strip() + "\n", encoding="utf-8")
-    for note_id in picked2:
-        out = ROOT / "sample_data" / "blind" / "dev2" / f"syn_{note_id:04d}.txt"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(notes[note_id].strip() + "\n", encoding="utf-8")
     for i, note_id in enumerate(picked):
-        split = "dev" if i < PER_SPLIT else "test"
-        out = ROOT / "sample_data" / "blind" / split / f"syn_{note_id:04d}.txt"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(notes[note_id].strip() + "\n", encoding="utf-8")
-    print(f"{len(picked)} synthetic notes → sample_data/blind/{{dev,test}}, {len(picked2)} → sample_data/blind/dev2,"
-          f" {len(picked3)} → sample_data/blind/dev3, {len(picked4)} → sample_data/blind/dev4,"
-          f" {len(picked5)} → sample_data/blind/dev5")
+        _write(notes, "dev" if i < PER_SPLIT else "test", note_id)
+    used = set(cases)
+    counts = [f"{len(picked)} synthetic notes → sample_data/blind/{{dev,test}}"]
+    for i, (split, size) in enumerate(LATER):
+        later = random.Random(SEED + 2 * i + 1).sample([c for c in range(500) if c not in used], size)
+        used |= set(later)
+        for case in later:
+            _write(notes, split, case * 4 + 1 + random.Random(SEED + 2 * i + 2 + case).randrange(4))
+        counts.append(f"{size} → sample_data/blind/{split}")
+    print(", ".join(counts))
     return 0
 
 
