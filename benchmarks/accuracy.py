@@ -20,17 +20,12 @@ sys.path.insert(0, str(ROOT))
 
 from services.batch import run_batch  # noqa: E402
 from services.evaluate import Scores, evaluate, format_report  # noqa: E402
+from services.promptlab import gold_sets  # noqa: E402
 
-SETS = {
-    "dev": (ROOT / "sample_data" / "gold" / "dev.jsonl", ROOT / "sample_data" / "notes"),
-    "blind_dev": (ROOT / "sample_data" / "gold" / "blind_dev.jsonl", ROOT / "sample_data" / "blind" / "dev"),
-    "blind_dev2": (ROOT / "sample_data" / "gold" / "blind_dev2.jsonl", ROOT / "sample_data" / "blind" / "dev2"),
-    "blind_dev3": (ROOT / "sample_data" / "gold" / "blind_dev3.jsonl", ROOT / "sample_data" / "blind" / "dev3"),
-    "blind_dev4": (ROOT / "sample_data" / "gold" / "blind_dev4.jsonl", ROOT / "sample_data" / "blind" / "dev4"),
-    "blind_dev5": (ROOT / "sample_data" / "gold" / "blind_dev5.jsonl", ROOT / "sample_data" / "blind" / "dev5"),
-    "blind_test": (ROOT / "sample_data" / "gold" / "blind_test.jsonl", ROOT / "sample_data" / "blind" / "test"),
-}
-LOCKED = {"blind_test"}
+# The committed gold sets as sample_data/gold/sets.tsv names them (the Prompt Lab reads the same registry).
+_REGISTRY = gold_sets()
+SETS = {g.name: (g.path, g.notes_dir) for g in _REGISTRY}
+LOCKED = {g.name for g in _REGISTRY if g.locked}
 TARGETS = {"micro_f1": 0.80, "micro_recall": 0.75, "negation_accuracy": 0.90, "phi_recall": 0.95}
 CATEGORY_RECALL = 0.60
 
