@@ -6,7 +6,7 @@
 case so that no two notes share a case (the source has 4 variants per case), drawn with a fixed seed
 and split 15/15 into ``dev`` (used while tuning) and ``test`` (the locked split: scored, never read
 while tuning); then one more split per later round of tuning, each annotated before its round: 10 cases into
-``dev2``, 15 each into ``dev3``, ``dev4`` and ``dev5`` (LATER). The notes in new styles
+``dev2``, 15 each into ``dev3``, ``dev4``, ``dev5`` and ``dev6`` (LATER). The notes in new styles
 (sample_data/blind/*/new*_*.txt) were written for the project by helpers who did not write the engine's rules; this
 script leaves them alone.
 Re-running it reproduces the same files.
@@ -24,7 +24,7 @@ SEED = 20261123
 PER_SPLIT = 15
 # Later tuning splits, one per round, each drawn from the cases no earlier draw used: (folder, cases). Split i uses
 # seed SEED + 2i + 1 for its cases and SEED + 2i + 2 + case for the variant, so adding one never moves the others.
-LATER = [("dev2", 10), ("dev3", 15), ("dev4", 15), ("dev5", 15)]
+LATER = [("dev2", 10), ("dev3", 15), ("dev4", 15), ("dev5", 15), ("dev6", 15)]
 
 
 def _write(notes: dict[int, str], split: str, note_id: int) -> None:
