@@ -821,3 +821,64 @@ def test_a_name_holding_a_term_stays_a_name(engine: LocalKoreanEngine, text: str
                                             ("ESWL 예정", "ESWL")])
 def test_glued_counselling_heads_and_or_steps(engine: LocalKoreanEngine, text: str, span: str) -> None:
     assert ("procedure", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("DENOSUMAB(상품명: PROLIA)을 투여", "PROLIA"),  # an alias in brackets beside a known drug
+        ("AGALSIDASE BETA (FABRAZYME) 80mg", "FABRAZYME"),
+        ("INTERFERON BETA-1A (REBIF) 44 mcg 주 3회", "INTERFERON BETA-1A"),  # capital words after a drug: its subtype
+        ("INTERFERON BETA-1A (REBIF) 44 mcg 주 3회", "REBIF"),
+        ("TIRZEPATIDE 5mg 주 1회", "TIRZEPATIDE"),  # a name before a dose
+        ("FAM-TRASTUZUMAB DERUXTECAN-NXKI 5.4mg/kg IV", "FAM-TRASTUZUMAB DERUXTECAN-NXKI"),  # a dose by weight
+        ("LENVIMA 복용 중 설사", "LENVIMA"),  # a name in capitals before what is done with a drug
+        ("CABOMETYX의 용량을 줄였습니다", "CABOMETYX"),
+        ("Hartmann 1L 투여", "Hartmann"),
+    ],
+)
+def test_drug_names_no_list_carries_are_found_by_how_notes_write_drugs(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("medication", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "unwanted"), [("Cr 1.2 mg/dL", "Cr"), ("100mg BID 복용", "BID"), ("Total 500 mL", "Total"),
+                                                ("CT 촬영 후 복용", "CT"), ("COVID-19 치료 중", "COVID-19")])
+def test_lab_units_frequencies_and_known_terms_are_no_drug_names(engine: LocalKoreanEngine, text: str, unwanted: str) -> None:
+    assert ("medication", unwanted) not in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize("text", ["DALTEPARIN SODIUM을 투여", "RABEPRAZOLE SODIUM 10mg QD", "FLUORESCEIN SODIUM 정맥 주사"])
+def test_a_salt_taken_into_a_drug_is_no_test_of_its_own(engine: LocalKoreanEngine, text: str) -> None:
+    found = [(e.category.value, e.text) for e in engine.extract(text).entities]
+    assert not any(t == "SODIUM" for _, t in found) and any(c == "medication" and t.endswith("SODIUM") for c, t in found)
+
+
+@pytest.mark.parametrize(("text", "site"), [("피부과 외래 f/u", "피부"), ("맑은빛피부과의원 진료의", "피부"), ("간 전문의와 상담", "간"),
+                                            ("심장 전문의 협진", "심장"), ("소화기 내과 상담 권유", "소화기")])
+def test_sites_inside_department_names_and_specialists_are_no_anatomy(engine: LocalKoreanEngine, text: str, site: str) -> None:
+    assert ("anatomy", site) not in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+def test_a_site_beside_a_department_word_is_still_anatomy_elsewhere(engine: LocalKoreanEngine) -> None:
+    assert ("anatomy", "피부") in [(e.category.value, e.text) for e in engine.extract("피부 발진 관찰").entities]
+
+
+@pytest.mark.parametrize("text", ["입원 치료 시작", "소화기 내과 상담 권유", "정신건강의학과 상담 예정", "전문의 상담 고려", "피부과 협진"])
+def test_admissions_and_referrals_are_no_procedures(engine: LocalKoreanEngine, text: str) -> None:
+    assert [e.text for e in engine.extract(text).entities if e.category.value == "procedure"] == []
+
+
+def test_counselling_on_a_topic_is_still_a_procedure(engine: LocalKoreanEngine) -> None:
+    assert ("procedure", "영양 상담") in [(e.category.value, e.text) for e in engine.extract("영양 상담 시행").entities]
+
+
+@pytest.mark.parametrize("text", ["Allergy: penicillin → rash", "알레르기: 없음", " - Allergy: NKDA"])
+def test_an_allergy_field_label_is_no_diagnosis(engine: LocalKoreanEngine, text: str) -> None:
+    found = engine.extract(text).entities
+    assert not [e for e in found if e.category.value == "diagnosis" and e.text in ("Allergy", "알레르기")]
+
+
+@pytest.mark.parametrize(("text", "span"), [("KOH 검사 음성", "KOH 검사"), ("EASI 점수 8.4", "EASI 점수"), ("Dix-Hallpike 검사 양성", "Dix-Hallpike 검사"),
+                                            ("통증 점수 5", "통증 점수"), ("INR 검사 예정", "INR")])
+def test_a_latin_name_before_a_test_word_is_the_tests_name_unless_known(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("test", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]

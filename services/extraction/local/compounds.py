@@ -18,6 +18,7 @@ from services.domain import Category
 from services.extraction.local import wordform
 from services.extraction.local.categories import ANATOMY, DIAGNOSIS, MEDICATION, PROCEDURE, SYMPTOM, TEST
 from services.extraction.local.colloquial import kiwi
+from services.extraction.local.departments import DEPARTMENT_NAMES
 from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.resources import rows
 
@@ -47,6 +48,9 @@ _MAX_LEFT = 3
 # the operation's name, never of the disease's, and an operation's name may be one word longer.
 _RULES = {r[0]: r[1].split() for r in rows("compound_rules.tsv") if len(r) >= 2}
 _APPROACHES = frozenset(_RULES.get("approach", []))
+_LATIN_BEFORE = re.compile(r"(?<![A-Za-z0-9/.-])(?P<w>[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)?) $")
+_REFERRAL = frozenset(_RULES.get("referral", []))
+_DEPARTMENTS = frozenset(DEPARTMENT_NAMES)
 # "부작용에 대한 교육", "징후에 대해 교육합니다": education or counselling about something is a mention by itself
 # (advice, guideline), its topic being a phrase of its own rather than a compound.
 _ABOUT = re.compile(r"에[ \t]?대(?:한|해서?)[ \t]+$")
@@ -259,6 +263,13 @@ class CompoundFinder:
                     break
                 start = b
                 j -= 1
+            if category is TEST and start == begin:
+                # KOH 검사, EASI 점수, Dix-Hallpike 검사: a Latin name the vocabulary does not know is the test's name.
+                latin = _LATIN_BEFORE.search(text, max(0, begin - 24), begin)
+                if latin is not None and self.lexicon.term_for(latin.group("w")) is None:
+                    start = latin.start("w")
+            if category is PROCEDURE and any(w in _REFERRAL or w in _DEPARTMENTS for w in strings[j + 1:i]):
+                continue  # 입원 치료, 소화기 내과 상담: a visit or a referral, not a treatment (guideline)
             if bare and start == begin and stem not in _ALONE_HEADS and not (
                     stem in _ABOUT_HEADS and _ABOUT.search(text, max(0, begin - 8), begin)):
                 continue  # 검사, 치료 alone are generic words (추가 검사 예정), not mentions

@@ -16,6 +16,7 @@ from services.extraction.local.categories import DIAGNOSIS, MEDICATION, PHI, SYM
 from services.extraction.local.colloquial import find_colloquial
 from services.extraction.local.compounds import CompoundFinder
 from services.extraction.local.context import Assertions
+from services.extraction.local.drugnames import drug_names
 from services.extraction.local.fields import note_fields
 from services.extraction.local.findings import normal_statements
 from services.extraction.local.islands import english_islands
@@ -73,6 +74,7 @@ class LocalKoreanEngine:
                                  + abbreviation_tests(text, self.lexicon) + advice_items(text)
                                  + spoken_advice(text, self.lexicon) + english_islands(text, self.lexicon)
                                  + device_actions(text, self.lexicon) + spinal_levels(text))
+        found = leftmost_longest(found + drug_names(text, found, self.lexicon))
         titles = title_lines(text)
         matches = [m for m in found if not titles.hits(m.begin, m.end)
                    and (m.term.category is TEST or not heading_spans.hits(m.begin, m.end))]
@@ -112,7 +114,14 @@ class LocalKoreanEngine:
         matches += [p for p in predicates if not quote_spans.hits(p.begin, p.end)] + quotes
         matches.sort(key=lambda m: (m.begin, m.end))
 
-        matches = site_symptoms(text, [as_finding(with_salt(text, with_laterality(text, m)), text) for m in matches], self.lexicon)
+        attached = [as_finding(with_salt(text, with_laterality(text, m)), text) for m in matches]
+        # What an attachment took in ("DALTEPARIN SODIUM": the salt; "우측 무릎": the side) is part of that mention,
+        # not one of its own (SODIUM is no sodium test there).
+        grown = Spans([(a.begin, a.end) for a, m in zip(attached, matches, strict=True) if (a.begin, a.end) != (m.begin, m.end)])
+        if grown.spans:
+            attached = [a for a, m in zip(attached, matches, strict=True)
+                        if (a.begin, a.end) != (m.begin, m.end) or not grown.covers(a.begin, a.end)]
+        matches = site_symptoms(text, attached, self.lexicon)
         assertions = Assertions(text)
         rows: list[dict[str, Any]] = []
         med_starts = sorted(m.begin for m in matches if m.term.category is MEDICATION)

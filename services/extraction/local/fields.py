@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from services.domain import Entity, NoteFields
 from services.extraction.local.categories import ANATOMY, DIAGNOSIS, PHI, SYMPTOM
+from services.extraction.local.departments import DEPARTMENT_NAMES
 from services.extraction.local.phi import PhiSpan, mask
 from services.extraction.local.resources import rows
 
@@ -78,9 +79,7 @@ def sex(text: str, phi: list[PhiSpan]) -> str | None:
 _DEPT_CUES = [(r[0], r[1]) for r in rows("department_cues.tsv")]
 
 
-_DEPT_NAMES = sorted({r[1] for r in rows("departments.tsv")} | {r[1] for r in rows("generated/dept_kcd.tsv")}
-                    | {"응급의학과", "영상의학과", "심장혈관흉부외과", "흉부외과", "마취통증의학과"}, key=len, reverse=True)
-_DEPT_IN_HEADER = re.compile(rf"(?<![가-힣])(?P<dept>{'|'.join(map(re.escape, _DEPT_NAMES))})(?![가-힣])")
+_DEPT_IN_HEADER = re.compile(rf"(?<![가-힣])(?P<dept>{'|'.join(map(re.escape, DEPARTMENT_NAMES))})(?![가-힣])")
 
 
 def department(text: str, entities: list[Entity], age: int | None = None) -> str | None:

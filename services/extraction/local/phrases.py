@@ -5,13 +5,15 @@ section title lines. Each is small and driven by a data file, as the pipeline's 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
 
 from services.domain import Category
 from services.extraction.local import wordform
 from services.extraction.local.categories import ANATOMY, DIAGNOSIS, MEDICATION, SYMPTOM, TEST
 from services.extraction.local.colloquial import compose, conjugated_prefixes, jamo
+from services.extraction.local.departments import in_department_name
+from services.extraction.local.drugnames import dose_follows
 from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.resources import rows
 
@@ -27,6 +29,11 @@ class Spans:
         # Spans don't overlap each other, so only the last one starting before `end` can touch.
         i = bisect_left(self.starts, end) - 1
         return i >= 0 and self.spans[i][1] > begin
+
+    def covers(self, begin: int, end: int) -> bool:
+        """Does one span hold all of begin..end?"""
+        i = bisect_right(self.starts, begin) - 1
+        return i >= 0 and self.spans[i][1] >= end
 
 
 _SITE_PAIN = {r[0]: r[1] for r in rows("site_pain.tsv")}
@@ -347,11 +354,15 @@ def abbreviation_tests(text: str, lexicon: Lexicon) -> list[Match]:
         known = lexicon.term_for(abbr)
         if abbr in _NOT_TESTS or abbr.lower() in wordform.SALTS_EN or (known is not None and known.category is not TEST):
             continue
+        if known is None and dose_follows(text, m.end()):
+            continue  # PROLIA 60mg: a dose, so a drug (drugnames), not a result
+
         out.append(Match(m.start(), m.end(), known or replace(_ABBR_TERM, surface=abbr, normalized=abbr)))
     return out
 
 
 _AMBIGUOUS = {r[0]: frozenset(r[1].split()) for r in rows("ambiguous_sites.tsv") if len(r) >= 2}
+_SPECIALIST_AFTER = re.compile(r"[ \t]?(?:" + "|".join(map(re.escape, _AMBIGUOUS.get("specialist_after", ()))) + ")" if _AMBIGUOUS.get("specialist_after") else "(?!)")
 _ITEM_BEFORE = re.compile(r"[가-힣A-Za-z0-9)][ \t]?$")
 _CLINICAL_AFTER = re.compile(r"[ \t]?(?:수지|출혈|내시경|검사|경|점막|암|궤양|용종|탈출|부위|통증|손상|천공|협착|주위)")
 
@@ -361,6 +372,8 @@ def is_other_sense(text: str, m: Match, lexicon: Lexicon) -> bool:
     term or ended by a comma list), "직장 생활" (직장 = workplace, with no clinical word after it)."""
     if m.term.category is not ANATOMY:
         return False
+    if in_department_name(text, m.begin, m.end) or _SPECIALIST_AFTER.match(text, m.end):
+        return True  # 피부과 외래, 간 전문의: a department or a specialist, not the organ
     surface = text[m.begin:m.end]
     if surface in _AMBIGUOUS.get("after_item", ()):
         before = text[max(0, m.begin - 20):m.begin]
