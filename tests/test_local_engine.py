@@ -882,3 +882,28 @@ def test_an_allergy_field_label_is_no_diagnosis(engine: LocalKoreanEngine, text:
                                             ("통증 점수 5", "통증 점수"), ("INR 검사 예정", "INR")])
 def test_a_latin_name_before_a_test_word_is_the_tests_name_unless_known(engine: LocalKoreanEngine, text: str, span: str) -> None:
     assert ("test", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "unwanted"), [("출혈 위험 높다고 판단되시면", "출혈"), ("음주 시 저혈당 위험 설명", "저혈당")])
+def test_a_risk_is_no_finding(engine: LocalKoreanEngine, text: str, unwanted: str) -> None:
+    assert unwanted not in [e.text for e in engine.extract(text).entities]
+
+
+def test_a_finding_beside_a_risk_word_elsewhere_is_kept(engine: LocalKoreanEngine) -> None:
+    assert "출혈" in [e.text for e in engine.extract("위장관 출혈 발생. 재출혈 위험은 낮음").entities]
+
+
+def test_a_clinicians_question_names_what_the_answer_decides() -> None:
+    engine = LocalKoreanEngine()
+    found = engine.extract("의사: 기침이나 가래는 있어요?\n환자: 기침은 안 해요. 가래는 누렇게 나와요.").entities
+    assert [(e.text, e.negated) for e in found if e.category.value == "symptom"] == [("기침", True), ("가래", False)]
+
+
+def test_a_patients_question_is_still_read() -> None:
+    found = LocalKoreanEngine().extract("환자: 두통이 계속되는데 괜찮을까요?").entities
+    assert "두통" in [e.text for e in found]
+
+
+@pytest.mark.parametrize(("text", "unwanted"), [("재활의학과 초진 평가", "재활"), ("신경과 외래 f/u", "신경")])
+def test_a_term_inside_a_department_name_is_part_of_the_name(engine: LocalKoreanEngine, text: str, unwanted: str) -> None:
+    assert unwanted not in [e.text for e in engine.extract(text).entities]

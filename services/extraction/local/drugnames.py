@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from services.extraction.local import wordform
 from services.extraction.local.categories import MEDICATION
 from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.resources import rows
@@ -36,6 +37,7 @@ _BY_USE = re.compile(rf"(?<![A-Za-z0-9/.-])(?P<name>{_CAPS_NAME})(?=(?:{_alterna
 _LABEL = rf"(?:(?:{_alternation('alias_label')})[ \t]*[:：]?[ \t]*)?"
 # The alias may follow the drug's subtype: INTERFERON BETA-1A (REBIF).
 _ALIAS_AFTER = re.compile(rf"(?:[ \t][A-Z0-9][A-Za-z0-9-]*){{0,2}}[ \t]*\([ \t]*{_LABEL}(?P<name>{_ANY_NAME})[ \t]*\)")
+_FREQUENCY = re.compile(r"Q\d*[A-Z]{0,2}\d*[HDW]?", re.IGNORECASE)  # Q3W, Q6H, QOW, QD: how often, not what
 _CAPS_WORD = re.compile(r"[ \t](?P<w>[A-Z][A-Z0-9-]*[A-Z0-9])(?![A-Za-z0-9])")
 _CLOSE = re.compile(r"[ \t]*\)")
 _ALIAS_BEFORE = re.compile(rf"(?<![A-Za-z0-9-])(?P<name>{_ANY_NAME})[ \t]*\([ \t]*{_LABEL}$")
@@ -55,7 +57,7 @@ def _term(name: str) -> Term:
 
 def _new_name(name: str, lexicon: Lexicon) -> bool:
     """Not a word the vocabulary files under another category (CT 복용 is no drug), nor a dose-like token."""
-    if any(w.lower() in _NOT_NAME for w in name.split()):
+    if any(w.lower() in _NOT_NAME or _FREQUENCY.fullmatch(w) for w in name.split()) or name.lower() in wordform.SALTS_EN:
         return False
     known = lexicon.term_for(name)
     if known is not None:
@@ -79,7 +81,7 @@ def drug_names(text: str, found: list[Match], lexicon: Lexicon) -> list[Match]:
             end = drug.end
             for _ in range(2):
                 tail = _CAPS_WORD.match(text, end)
-                if tail is None or not _new_name(tail.group("w"), lexicon):
+                if tail is None or not (tail.group("w").lower() in wordform.SALTS_EN or _new_name(tail.group("w"), lexicon)):
                     break
                 end = tail.end()
             if end > drug.end:

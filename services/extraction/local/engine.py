@@ -16,6 +16,7 @@ from services.extraction.local.categories import DIAGNOSIS, MEDICATION, PHI, SYM
 from services.extraction.local.colloquial import find_colloquial
 from services.extraction.local.compounds import CompoundFinder
 from services.extraction.local.context import Assertions
+from services.extraction.local.departments import in_department_name
 from services.extraction.local.drugnames import drug_names
 from services.extraction.local.fields import note_fields
 from services.extraction.local.findings import normal_statements
@@ -28,6 +29,7 @@ from services.extraction.local.phrases import (
     abbreviation_tests,
     advice_items,
     as_finding,
+    clinician_questions,
     ends_in_predicate,
     is_other_sense,
     quoted_complaints,
@@ -47,6 +49,8 @@ _lexicon: Lexicon | None = None
 # A note's entities are validated in one call: pydantic-core then loops in Rust, ~40% less time than one
 # Entity(...) (Python __init__, keyword packing) per mention. Same models, same validation.
 _ENTITIES = TypeAdapter(list[Entity])
+# What a clinician's question names is asked about, not found (the answer decides): findings only.
+_ASKED = frozenset({SYMPTOM, DIAGNOSIS})
 
 
 def lexicon() -> Lexicon:
@@ -87,9 +91,16 @@ class LocalKoreanEngine:
             p[0] <= m.begin and m.end <= p[1] and m.end - m.begin < p[1] - p[0]
             for m in matches if m.begin < p[1] and p[0] < m.end))]
         phi_spans = Spans([(p[0], p[1]) for p in phi])
-        matches = [m for m in matches if not phi_spans.hits(m.begin, m.end) and not is_other_sense(text, m, self.lexicon)]
+        # 재활의학과, 신경과: a term inside a department's name is part of the name (is_other_sense does sites).
+        matches = [m for m in matches if not phi_spans.hits(m.begin, m.end) and not is_other_sense(text, m, self.lexicon)
+                   and not (m.end < len(text) and "가" <= text[m.end] <= "힣" and in_department_name(text, m.begin, m.end))]
+        asked = clinician_questions(text)
+        if asked.spans:
+            matches = [m for m in matches if m.term.category not in _ASKED or not asked.hits(m.begin, m.end)]
 
         colloquial = find_colloquial(text) if self.use_morphology else []
+        if asked.spans:
+            colloquial = [c for c in colloquial if not asked.hits(c.begin, c.end)]
         symptom_spans = Spans([(m.begin, m.end) for m in matches if m.term.category is SYMPTOM])
         colloquial = [c for c in colloquial if not symptom_spans.hits(c.begin, c.end)]
         # The body word inside a colloquial symptom ("머리가 아파요") stays tagged as anatomy too (guideline).

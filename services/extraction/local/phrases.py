@@ -385,3 +385,19 @@ def is_other_sense(text: str, m: Match, lexicon: Lexicon) -> bool:
     if surface in _AMBIGUOUS.get("workplace", ()):
         return _CLINICAL_AFTER.match(text, m.end) is None
     return False
+
+
+_CLINICIAN = [w for r in rows("dialogue.tsv") if r[0] == "clinician" for w in r[1].split()]
+_CLINICIAN_LINE = re.compile(r"^[ \t]*(?:" + ("|".join(map(re.escape, sorted(_CLINICIAN, key=len, reverse=True))) or "(?!)")
+                             + r")[ \t]*[:：]", re.MULTILINE)
+_QUESTION = re.compile(r"[^.?!\n]*\?")
+
+
+def clinician_questions(text: str) -> Spans:
+    """The questions in a clinician's turns of a dialogue ("의사: 기침이나 가래는 있어요?"): what they name is asked
+    about, and the answer says whether the patient has it."""
+    spans: list[tuple[int, int]] = []
+    for turn in _CLINICIAN_LINE.finditer(text):
+        line_end = text.find("\n", turn.end())
+        spans += [q.span() for q in _QUESTION.finditer(text, turn.end(), len(text) if line_end < 0 else line_end)]
+    return Spans(spans)
