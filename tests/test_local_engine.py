@@ -907,3 +907,13 @@ def test_a_patients_question_is_still_read() -> None:
 @pytest.mark.parametrize(("text", "unwanted"), [("재활의학과 초진 평가", "재활"), ("신경과 외래 f/u", "신경")])
 def test_a_term_inside_a_department_name_is_part_of_the_name(engine: LocalKoreanEngine, text: str, unwanted: str) -> None:
     assert unwanted not in [e.text for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "span"), [("보행 불가 상태", "보행 불가"), ("맥박 불규칙", "맥박 불규칙"), ("standing 불가", "standing 불가")])
+def test_an_abnormal_state_statement_is_a_present_finding(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("symptom", span, False) in [(e.category.value, e.text, e.negated) for e in engine.extract(text).entities]
+
+
+def test_a_predicate_ending_in_a_connective_closes_its_clause_for_negation(engine: LocalKoreanEngine) -> None:
+    found = {e.text: e.negated for e in engine.extract("심음은 불규칙하며 잡음 없음.").entities if e.category.value == "symptom"}
+    assert found == {"심음은 불규칙하며": False, "잡음": True}

@@ -25,6 +25,7 @@ _SECTION_CATEGORIES = frozenset({Category.SYMPTOM, Category.DIAGNOSIS, Category.
 _VALUES = {c: c.value for c in Category}
 # A warning's condition follows its finding closely ("출혈이나 코피가 나면", "저혈당 증상(식은땀, 손떨림)이 나타나면").
 _HYPOTHETICAL_REACH = 20
+_CONNECTIVES = ("하며", "하고", "되며", "되고", "이며", "으며")
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,9 @@ class Assertions:
         sentence = bisect_right(self._sent_starts, begin) - 1
         line = bisect_right(self._line_starts, begin) - 1
         value = _VALUES[category]  # (Category.value is an enum property, ~10× a dict lookup on Python 3.11)
+        # A predicate mention ending in a connective (불규칙하며, 건조하고) closes its own clause: a cue after it is
+        # about the next finding ("심음은 불규칙하며 잡음 없음").
+        closed = text.endswith(_CONNECTIVES, begin, end)
         for hit in self._cues_at(sentence, line):
             cue = hit.cue
             if cue.applies_to is not None and value not in cue.applies_to:
@@ -210,6 +214,8 @@ class Assertions:
                 # are no "when".
                 continue
             if cue.direction == "backward" and hit.begin >= end:
+                if closed:
+                    continue
                 if cue.scope == "adjacent":
                     if text[end:hit.begin].strip() == "":
                         out[cue.assertion] = True

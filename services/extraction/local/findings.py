@@ -1,4 +1,4 @@
-"""Normal-result statements about any exam item: a short noun phrase at the start of a clause followed by a
+"""Normal-result (and abnormal-state) statements about any exam item: a short noun phrase at the start of a clause followed by a
 normal-result word is one negated finding (지남력 유지됨, CMS intact, knee jerk 정상, 귀는 괜찮네요), whether or not
 the vocabulary knows the item. Words in normal_statements.tsv."""
 
@@ -12,11 +12,14 @@ from services.extraction.local.resources import rows
 
 _ROWS = {r[0]: r[1].split() for r in rows("normal_statements.tsv") if len(r) >= 2}
 _NORMAL = sorted(_ROWS.get("normal", []), key=len, reverse=True)
+# Abnormal-state words make the same kind of statement a finding that is present (보행 불가, 심음은 불규칙하며).
+_ABNORMAL = frozenset(_ROWS.get("abnormal", []))
+_STATES = sorted([*_NORMAL, *_ABNORMAL], key=len, reverse=True)
 _NOT_SUBJECT = frozenset(_ROWS.get("not_subject", []))
 _WORD = r"(?:[가-힣]{1,8}|[A-Za-z][A-Za-z/.-]{1,15})"
 # Anchored on the normal-result word (one C scan finds them), then the statement's subject is matched backwards
 # from it: the clause start, a short noun phrase, an optional particle and one or two spaces.
-_NORMAL_WORD = re.compile(r"(?<=[ \t])(?:" + ("|".join(map(re.escape, _NORMAL)) or "(?!)") + r")(?P<ending>[가-힣]{0,4})"
+_NORMAL_WORD = re.compile(r"(?<=[ \t])(?P<state>" + ("|".join(map(re.escape, _STATES)) or "(?!)") + r")(?P<ending>[가-힣]{0,4})"
                           r"(?=[ \t]*(?:$|[\n,.;)/·])|(?<=[고며나만])[ \t])")
 _SUBJECT = re.compile(
     r"(?:^|(?<=[\n,.;:/·(]))[ \t]*(?:[-•*▶]\s*)?"
@@ -37,5 +40,7 @@ def normal_statements(text: str) -> list[Match]:
             continue
         begin = subject_match.start("subject")
         surface = text[begin:m.end()]
-        out.append(Match(begin, m.end(), Term(surface, Category.SYMPTOM, "정상", None, None, None, 3, False, False)))
+        state = m.group("state")
+        out.append(Match(begin, m.end(), Term(surface, Category.SYMPTOM, state if state in _ABNORMAL else "정상",
+                                              None, None, None, 3, False, False)))
     return out
