@@ -909,7 +909,7 @@ def test_a_term_inside_a_department_name_is_part_of_the_name(engine: LocalKorean
     assert unwanted not in [e.text for e in engine.extract(text).entities]
 
 
-@pytest.mark.parametrize(("text", "span"), [("보행 불가 상태", "보행 불가"), ("맥박 불규칙", "맥박 불규칙"), ("standing 불가", "standing 불가")])
+@pytest.mark.parametrize(("text", "span"), [("보행 불가, 휠체어로 이동", "보행 불가"), ("맥박 불규칙", "맥박 불규칙"), ("standing 불가", "standing 불가")])
 def test_an_abnormal_state_statement_is_a_present_finding(engine: LocalKoreanEngine, text: str, span: str) -> None:
     assert ("symptom", span, False) in [(e.category.value, e.text, e.negated) for e in engine.extract(text).entities]
 
