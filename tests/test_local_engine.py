@@ -917,3 +917,14 @@ def test_an_abnormal_state_statement_is_a_present_finding(engine: LocalKoreanEng
 def test_a_predicate_ending_in_a_connective_closes_its_clause_for_negation(engine: LocalKoreanEngine) -> None:
     found = {e.text: e.negated for e in engine.extract("심음은 불규칙하며 잡음 없음.").entities if e.category.value == "symptom"}
     assert found == {"심음은 불규칙하며": False, "잡음": True}
+
+
+@pytest.mark.parametrize(("text", "word"), [("위의 증상들이 발생", "위"), ("기관: 다솜여성병원", "기관"), ("귀가 고려", "귀"), ("(귀가)", "귀"),
+                                            ("귀과에 의뢰드립니다", "귀"), ("2배 복용 금지", "배"), ("소견서 복사 발급", "복사")])
+def test_site_words_in_another_sense_told_by_their_neighbours(engine: LocalKoreanEngine, text: str, word: str) -> None:
+    assert ("anatomy", word) not in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "word"), [("귀가 아파요", "귀"), ("배가 아파요", "배"), ("위의 점막 발적", "위")])
+def test_the_same_site_words_as_body_sites(engine: LocalKoreanEngine, text: str, word: str) -> None:
+    assert ("anatomy", word) in [(e.category.value, e.text) for e in engine.extract(text).entities]

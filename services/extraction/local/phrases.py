@@ -361,7 +361,20 @@ def abbreviation_tests(text: str, lexicon: Lexicon) -> list[Match]:
     return out
 
 
-_AMBIGUOUS = {r[0]: frozenset(r[1].split()) for r in rows("ambiguous_sites.tsv") if len(r) >= 2}
+_AMBIGUOUS = {r[0]: frozenset(r[1].split()) for r in rows("ambiguous_sites.tsv") if len(r) == 2}
+
+
+def _sense_rules(kind: str) -> dict[str, re.Pattern[str]]:
+    """site → one pattern over every rule of that kind (ambiguous_sites.tsv rows: kind, site, regex)."""
+    by_site: dict[str, list[str]] = {}
+    for r in rows("ambiguous_sites.tsv"):
+        if len(r) >= 3 and r[0] == kind:
+            by_site.setdefault(r[1], []).append(r[2])
+    return {site: re.compile("|".join(f"(?:{p})" for p in patterns)) for site, patterns in by_site.items()}
+
+
+_OTHER_AFTER = _sense_rules("other_after")
+_OTHER_BEFORE = _sense_rules("other_before")
 _SPECIALIST_AFTER = re.compile(r"[ \t]?(?:" + "|".join(map(re.escape, _AMBIGUOUS.get("specialist_after", ()))) + ")" if _AMBIGUOUS.get("specialist_after") else "(?!)")
 _ITEM_BEFORE = re.compile(r"[가-힣A-Za-z0-9)][ \t]?$")
 _CLINICAL_AFTER = re.compile(r"[ \t]?(?:수지|출혈|내시경|검사|경|점막|암|궤양|용종|탈출|부위|통증|손상|천공|협착|주위)")
@@ -375,6 +388,12 @@ def is_other_sense(text: str, m: Match, lexicon: Lexicon) -> bool:
     if in_department_name(text, m.begin, m.end) or _SPECIALIST_AFTER.match(text, m.end):
         return True  # 피부과 외래, 간 전문의: a department or a specialist, not the organ
     surface = text[m.begin:m.end]
+    after = _OTHER_AFTER.get(surface)
+    if after is not None and after.match(text, m.end):
+        return True
+    before_rule = _OTHER_BEFORE.get(surface)
+    if before_rule is not None and before_rule.search(text, max(0, m.begin - 4), m.begin):
+        return True
     if surface in _AMBIGUOUS.get("after_item", ()):
         before = text[max(0, m.begin - 20):m.begin]
         item = _ITEM_BEFORE.search(before)
