@@ -928,3 +928,13 @@ def test_site_words_in_another_sense_told_by_their_neighbours(engine: LocalKorea
 @pytest.mark.parametrize(("text", "word"), [("귀가 아파요", "귀"), ("배가 아파요", "배"), ("위의 점막 발적", "위")])
 def test_the_same_site_words_as_body_sites(engine: LocalKoreanEngine, text: str, word: str) -> None:
     assert ("anatomy", word) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "category", "span"), [("사지 통증 조절", "anatomy", "사지"), ("사지 통증 조절", "symptom", "통증"),
+                                                        ("신생아 황달 소견", "diagnosis", "신생아 황달")])
+def test_kcd_site_complaints_split_and_who_is_affected_is_no_name(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
+    assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+def test_a_newborn_is_no_diagnosis(engine: LocalKoreanEngine) -> None:
+    assert "신생아" not in [e.text for e in engine.extract("신생아 Apgar 점수 8/9, 남아").entities]

@@ -36,7 +36,11 @@ ANATOMY = "anatomy-ko-en/anatomy.csv"
 _SYMPTOM_CHAPTER = "R"
 _SKIP_CHAPTERS = ("Z",)
 # Sub-code labels that are qualifiers, not diseases (C56.0 is just "오른쪽").
-_QUALIFIERS = frozenset("오른쪽 왼쪽 양쪽 양측 편측 단일 다발 다발성 급성 만성 재발성 초기 후기 남성 여성 소아 성인 노인 임신 분만 기타 사망".split())
+# Who is affected (태아 또는 신생아) is no name either.
+_QUALIFIERS = frozenset("오른쪽 왼쪽 양쪽 양측 편측 단일 다발 다발성 급성 만성 재발성 초기 후기 남성 여성 소아 성인 노인 임신 분만 기타 사망"
+                        " 태아 신생아 영아 유아 산모 임부 아동 청소년 환자".split())
+_QUALIFIERS_LONGEST = sorted((q for q in _QUALIFIERS if len(q) >= 2), key=len, reverse=True)
+_COMPLAINT_HEADS = ("통증", "동통")
 _VAGUE = ("상세불명", "기타", "달리 분류", "명시된", "의한", "동반", "않은", "않는", "관련된", "인한", "따른", "제외", "이외", "포함",
           "아닌", "분류", "합병증을", "부위", "경우", "으로서", "에서의", "병태", "증후의")
 _FORMS = (
@@ -105,6 +109,10 @@ def korean_surfaces(name: str, max_len: int = 16) -> list[str]:
         if (len(parts) > 1 or name != full) and size < 3 and wordform.head_of(part) is None:
             continue
         keep.append(part)
+        # "신생아황달", "소아천식": a name glued to who or how it affects is also written apart (신생아 황달).
+        lead = next((q for q in _QUALIFIERS_LONGEST if part.startswith(q) and len(part) - len(q) >= 2), None)
+        if lead is not None and part[len(lead)] != " ":
+            keep.append(f"{lead} {part[len(lead):]}")
         # "하지의 정맥류": notes write 하지 정맥류, and a three-syllable head alone (정맥류) names the disease.
         genitive = re.fullmatch(r"([가-힣]{1,6})의 ([가-힣]{2,8})", part)
         if genitive:
@@ -158,7 +166,8 @@ def kcd9_terms(path: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str, 
         normalized = names.get(code) or min((s for s in syns if not s.isascii()), key=lambda s: (len(s), s), default="")
         if not normalized:
             continue
-        target = symptoms if code.startswith(_SYMPTOM_CHAPTER) else diagnoses
+        # "사지의 통증" (M79.6) names a site and a complaint, which the guideline splits like any symptom.
+        target = symptoms if code.startswith(_SYMPTOM_CHAPTER) or normalized.endswith(_COMPLAINT_HEADS) else diagnoses
         # The shortest (most general) code keeps a normalized name shared by several codes.
         if normalized in target and len(target[normalized][0]) <= len(code):
             target[normalized][1].update(syns)
