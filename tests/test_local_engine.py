@@ -938,3 +938,8 @@ def test_kcd_site_complaints_split_and_who_is_affected_is_no_name(engine: LocalK
 
 def test_a_newborn_is_no_diagnosis(engine: LocalKoreanEngine) -> None:
     assert "신생아" not in [e.text for e in engine.extract("신생아 Apgar 점수 8/9, 남아").entities]
+
+
+@pytest.mark.parametrize("text", ["주요 질환 병력 없음", "기저 질환 없음", "내과적 질환 없음"])
+def test_a_disease_word_after_which_or_where_words_is_generic(engine: LocalKoreanEngine, text: str) -> None:
+    assert [e.text for e in engine.extract(text).entities if e.category.value == "diagnosis"] == []
