@@ -943,3 +943,13 @@ def test_a_newborn_is_no_diagnosis(engine: LocalKoreanEngine) -> None:
 @pytest.mark.parametrize("text", ["주요 질환 병력 없음", "기저 질환 없음", "내과적 질환 없음"])
 def test_a_disease_word_after_which_or_where_words_is_generic(engine: LocalKoreanEngine, text: str) -> None:
     assert [e.text for e in engine.extract(text).entities if e.category.value == "diagnosis"] == []
+
+
+@pytest.mark.parametrize(("text", "disease"), [("방광암 치료 중", "방광암"), ("항진균제 치료 시작", "항진균제")])
+def test_a_treatment_word_after_a_word_headed_as_a_disease_or_drug_is_generic(engine: LocalKoreanEngine, text: str, disease: str) -> None:
+    found = [(e.category.value, e.text) for e in engine.extract(text).entities]
+    assert disease in [t for _, t in found] and not [t for c, t in found if c == "procedure"]
+
+
+def test_a_counter_after_a_number_is_no_modifier(engine: LocalKoreanEngine) -> None:
+    assert [e.text for e in engine.extract("5일간 치료를 지속").entities if e.category.value == "procedure"] == []

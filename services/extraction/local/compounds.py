@@ -165,6 +165,12 @@ class CompoundFinder:
         if other is not category and PROCEDURE in (other, category):
             return False  # 섬유 섭취 | 증가: a treatment word closes its own compound (기능 장애 stays one)
         term = self.lexicon.term_for(word)
+        if term is None and category is PROCEDURE and head in wordform.FREE_HEADS:
+            # 방광암 치료, 항진균제 치료: a word whose own head names a disease or drug is its own mention, and the
+            # treatment word after it is generic, as for a listed disease or drug.
+            own = _word_head(word)
+            if own is not None and not own[2] and own[1] in _OWN_MENTION:
+                return False
         if term is not None and category is DIAGNOSIS and term.category in (TEST, PROCEDURE):
             return False  # "복강경 좌측 난소 낭종 절제술": the approach belongs to the operation, not the disease
         if term is not None and category is SYMPTOM and term.category is ANATOMY:
@@ -259,8 +265,8 @@ class CompoundFinder:
             while j >= 0 and i - j <= _MAX_LEFT + (category is PROCEDURE):
                 b, e = words[j].span()
                 prev = strings[j]
-                if text[e:start] != " " or not self._noun_like(prev, category, stem):
-                    break
+                if text[e:start] != " " or (b and text[b - 1].isdigit()) or not self._noun_like(prev, category, stem):
+                    break  # (5일간 치료: a counter after a number is no modifier)
                 start = b
                 j -= 1
             if category is TEST and start == begin:
