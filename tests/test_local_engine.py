@@ -953,3 +953,14 @@ def test_a_treatment_word_after_a_word_headed_as_a_disease_or_drug_is_generic(en
 
 def test_a_counter_after_a_number_is_no_modifier(engine: LocalKoreanEngine) -> None:
     assert [e.text for e in engine.extract("5일간 치료를 지속").entities if e.category.value == "procedure"] == []
+
+
+@pytest.mark.parametrize(("text", "kept"), [("3) PE/V/S: 혈압 90/60 mmHg", False), ("V/S: BP 120/80", True), ("신체 검진: 키 154cm", True)])
+def test_an_exam_label_heading_alone_is_a_test_and_inside_a_combined_header_is_not(engine: LocalKoreanEngine, text: str, kept: bool) -> None:
+    tests = [e.text for e in engine.extract(text).entities if e.category.value == "test"]
+    assert any(t in ("V/S", "검진", "신체 검진") for t in tests) is kept
+
+
+def test_a_numbered_heading_opens_its_section() -> None:
+    from services.extraction.local.sections import find_sections
+    assert [s.name for s in find_sections("1) CC: 두통\n2) PMHx: 고혈압")] == ["chief_complaint", "past_history"]

@@ -4,6 +4,7 @@ note fields)."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from typing import Any
 
@@ -49,6 +50,7 @@ _lexicon: Lexicon | None = None
 # A note's entities are validated in one call: pydantic-core then loops in Rust, ~40% less time than one
 # Entity(...) (Python __init__, keyword packing) per mention. Same models, same validation.
 _ENTITIES = TypeAdapter(list[Entity])
+_COMBINED = re.compile(r"[/&,]")  # a heading that joins labels (PE/V/S:) is a header, not an exam
 # What a clinician's question names is asked about, not found (the answer decides): findings only.
 _ASKED = frozenset({SYMPTOM, DIAGNOSIS})
 
@@ -80,8 +82,12 @@ class LocalKoreanEngine:
                                  + device_actions(text, self.lexicon) + spinal_levels(text))
         found = leftmost_longest(found + drug_names(text, found, self.lexicon))
         titles = title_lines(text)
+        # An exam label that is a whole heading is a test (V/S:, 신체검사:); one inside a combined heading
+        # (PE/V/S:) is part of a header, which the guideline does not tag.
+        label_at = {end: begin for begin, end in index.labels()}
         matches = [m for m in found if not titles.hits(m.begin, m.end)
-                   and (m.term.category is TEST or not heading_spans.hits(m.begin, m.end))]
+                   and (not heading_spans.hits(m.begin, m.end) or (
+                       m.term.category is TEST and m.end in label_at and not _COMBINED.search(text, label_at[m.end], m.begin)))]
         phi_all = find_phi(text)
         # A "name" that is really a clinical term (고혈압 환자) is dropped; other PHI (dates,
         # numbers, addresses) wins over a term it overlaps.

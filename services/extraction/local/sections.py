@@ -20,6 +20,7 @@ class Section:
     name: str
     begin: int  # start of the heading
     body: int  # first character after the heading
+    label: tuple[int, int] = (-1, -1)  # the heading's label (without lead and separator); (-1, -1) when unknown
 
 
 def _labels() -> dict[str, list[tuple[str, str]]]:
@@ -35,7 +36,7 @@ def _labels() -> dict[str, list[tuple[str, str]]]:
 
 
 _BY_FIRST = _labels()
-_LEAD = re.compile(r"[ \t]*(?:[#*\-•\d.]+[ \t]*)?[\[【<(]?[ \t]*")
+_LEAD = re.compile(r"[ \t]*(?:[#*\-•\d.]+\)?[ \t]*)?[\[【<(]?[ \t]*")
 _SEP = re.compile(r"[ \t]*[\]】>)]?[ \t]*(?P<sep>[:：)]|-[ \t]|$)", re.MULTILINE)
 
 
@@ -56,7 +57,7 @@ def _heading_at(text: str, lowered: str, pos: int) -> Section | None:
         mark = sep.group("sep")
         if len(label) <= 2 and mark not in (":", "：", ")"):
             continue  # a bare "S" or "A" line is not a heading
-        return Section(name, pos, sep.end())
+        return Section(name, pos, sep.end(), (start, end))
     return None
 
 
@@ -86,3 +87,7 @@ class SectionIndex:
 
     def headings(self) -> list[tuple[int, int]]:
         return [(s.begin, s.body) for s in self._sections]
+
+    def labels(self) -> set[tuple[int, int]]:
+        """The heading labels' spans: an exam label that is a whole heading (V/S:, 신체검사:) is one of them."""
+        return {s.label for s in self._sections}
