@@ -964,3 +964,15 @@ def test_an_exam_label_heading_alone_is_a_test_and_inside_a_combined_header_is_n
 def test_a_numbered_heading_opens_its_section() -> None:
     from services.extraction.local.sections import find_sections
     assert [s.name for s in find_sections("1) CC: 두통\n2) PMHx: 고혈압")] == ["chief_complaint", "past_history"]
+
+
+@pytest.mark.parametrize(("text", "span"), [("정신과적 평가 시행", "정신과적 평가"), ("수술 전 심장 평가 부탁드립니다", "심장 평가"),
+                                            ("수면 패턴 모니터링", "수면 패턴 모니터링"), ("기도 평가: Mallampati class II", "기도 평가")])
+def test_an_assessment_of_plain_nouns_is_a_test(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("test", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "unwanted"), [("혈소판 수치 모니터링", "혈소판 수치 모니터링"), ("부작용 모니터링", "부작용 모니터링"),
+                                                ("발진 재발 여부 모니터링", "발진 재발 여부 모니터링"), ("추가 평가 예정", "추가 평가")])
+def test_an_assessment_word_after_a_term_or_a_which_word_is_generic(engine: LocalKoreanEngine, text: str, unwanted: str) -> None:
+    assert unwanted not in [e.text for e in engine.extract(text).entities]

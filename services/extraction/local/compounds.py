@@ -50,6 +50,8 @@ _RULES = {r[0]: r[1].split() for r in rows("compound_rules.tsv") if len(r) >= 2}
 _APPROACHES = frozenset(_RULES.get("approach", []))
 _LATIN_BEFORE = re.compile(r"(?<![A-Za-z0-9/.-])(?P<w>[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)?) $")
 _REFERRAL = frozenset(_RULES.get("referral", []))
+_GENERIC_TEST_HEADS = frozenset(_RULES.get("generic_test_head", []))
+_GENERIC_TEST_MODIFIERS = frozenset(_RULES.get("generic_test_modifier", []))
 _DEPARTMENTS = frozenset(DEPARTMENT_NAMES)
 # "부작용에 대한 교육", "징후에 대해 교육합니다": education or counselling about something is a mention by itself
 # (advice, guideline), its topic being a phrase of its own rather than a compound.
@@ -165,6 +167,14 @@ class CompoundFinder:
         if other is not category and PROCEDURE in (other, category):
             return False  # 섬유 섭취 | 증가: a treatment word closes its own compound (기능 장애 stays one)
         term = self.lexicon.term_for(word)
+        if head in _GENERIC_TEST_HEADS:
+            # 심장 평가, 정신과적 평가, 수면 패턴 모니터링 name an assessment; after a term (혈소판 수치 모니터링,
+            # 부작용 모니터링) or a which-word (여부, 변화) the term is the mention and the word is generic.
+            if word in _GENERIC_TEST_MODIFIERS or (term is not None and term.category is not ANATOMY):
+                return False
+            own = _word_head(word)
+            if own is not None and not own[2]:
+                return False
         if term is None and category is PROCEDURE and head in wordform.FREE_HEADS:
             # 방광암 치료, 항진균제 치료: a word whose own head names a disease or drug is its own mention, and the
             # treatment word after it is generic, as for a listed disease or drug.

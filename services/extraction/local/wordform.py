@@ -107,7 +107,7 @@ FREE_HEADS: dict[str, Category] = {
     "백신": Category.MEDICATION, "약": Category.MEDICATION, "연고": Category.MEDICATION, "크림": Category.MEDICATION,
     "시럽": Category.MEDICATION, "주사제": Category.MEDICATION, "패치": Category.MEDICATION, "점안액": Category.MEDICATION,
     "질환": Category.DIAGNOSIS, "증후군": Category.DIAGNOSIS, "골절": Category.DIAGNOSIS, "종양": Category.DIAGNOSIS,
-    "기능": Category.TEST, "점수": Category.TEST,
+    "기능": Category.TEST, "점수": Category.TEST, "평가": Category.TEST, "모니터링": Category.TEST,
     "장애": Category.DIAGNOSIS, "손상": Category.DIAGNOSIS, "부전": Category.DIAGNOSIS, "외상": Category.DIAGNOSIS,
     "전이": Category.DIAGNOSIS, "유착": Category.DIAGNOSIS, "감염": Category.DIAGNOSIS,
     "병변": Category.SYMPTOM, "저하": Category.SYMPTOM, "감소": Category.SYMPTOM, "증가": Category.SYMPTOM,
