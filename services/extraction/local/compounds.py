@@ -170,7 +170,9 @@ class CompoundFinder:
         if head in _GENERIC_TEST_HEADS:
             # 심장 평가, 정신과적 평가, 수면 패턴 모니터링 name an assessment; after a term (혈소판 수치 모니터링,
             # 부작용 모니터링) or a which-word (여부, 변화) the term is the mention and the word is generic.
-            if word in _GENERIC_TEST_MODIFIERS or (term is not None and term.category is not ANATOMY):
+            # A -성 quality noun (안정성, 필요성) assesses no body function either.
+            if word in _GENERIC_TEST_MODIFIERS or (term is not None and term.category is not ANATOMY) or (
+                    len(word) >= 3 and word.endswith("성")):
                 return False
             own = _word_head(word)
             if own is not None and not own[2]:
