@@ -976,3 +976,19 @@ def test_an_assessment_of_plain_nouns_is_a_test(engine: LocalKoreanEngine, text:
                                                 ("발진 재발 여부 모니터링", "발진 재발 여부 모니터링"), ("추가 평가 예정", "추가 평가")])
 def test_an_assessment_word_after_a_term_or_a_which_word_is_generic(engine: LocalKoreanEngine, text: str, unwanted: str) -> None:
     assert unwanted not in [e.text for e in engine.extract(text).entities]
+
+
+@pytest.mark.parametrize(("text", "site"), [("대퇴부 통증", "대퇴부"), ("안면부 부종", "안면부"), ("인후부 발적", "인후부"), ("골절부 부종", "골절부")])
+def test_a_region_word_is_a_body_site_by_word_formation(engine: LocalKoreanEngine, text: str, site: str) -> None:
+    found = [(e.category.value, e.text) for e in engine.extract(text).entities]
+    assert ("anatomy", site) in found and any(c == "symptom" and not t.startswith(site) for c, t in found)
+
+
+@pytest.mark.parametrize("text", ["약제부 상담 의뢰", "대부분 호전"])
+def test_offices_and_quantities_ending_in_bu_are_no_regions(engine: LocalKoreanEngine, text: str) -> None:
+    assert not [e for e in engine.extract(text).entities if e.category.value == "anatomy"]
+
+
+def test_a_site_listed_under_a_disease_is_no_disease(engine: LocalKoreanEngine) -> None:
+    """KCD's 손의 화상 lists palm and finger among its inclusion rows; alone they name the site (build-vocab drops them)."""
+    assert ("anatomy", "손바닥") in [(e.category.value, e.text) for e in engine.extract("손바닥에 홍반").entities]

@@ -20,6 +20,7 @@ from services.extraction.local.categories import ANATOMY, DIAGNOSIS, MEDICATION,
 from services.extraction.local.colloquial import kiwi
 from services.extraction.local.departments import DEPARTMENT_NAMES
 from services.extraction.local.lexicon import Lexicon, Match, Term
+from services.extraction.local.regions import is_region
 from services.extraction.local.resources import rows
 
 # Hepatitis and diabetes types are written with a Latin letter (만성 C형 간염): such a word joins a compound too.
@@ -185,6 +186,8 @@ class CompoundFinder:
                 return False
         if term is not None and category is DIAGNOSIS and term.category in (TEST, PROCEDURE):
             return False  # "복강경 좌측 난소 낭종 절제술": the approach belongs to the operation, not the disease
+        if term is None and category is SYMPTOM and is_region(word, self.lexicon):
+            return head in _DESCRIPTIVE_HEADS  # 대퇴부 통증: an unlisted region splits off like a listed site
         if term is not None and category is SYMPTOM and term.category is ANATOMY:
             # The guideline splits site + complaint (무릎 + 통증); a descriptive finding names the organ's change and
             # keeps it (좌심방 확장, 고막 팽윤, 비장 종대).

@@ -420,3 +420,4 @@ def clinician_questions(text: str) -> Spans:
         line_end = text.find("\n", turn.end())
         spans += [q.span() for q in _QUESTION.finditer(text, turn.end(), len(text) if line_end < 0 else line_end)]
     return Spans(spans)
+
