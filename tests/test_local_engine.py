@@ -992,3 +992,13 @@ def test_offices_and_quantities_ending_in_bu_are_no_regions(engine: LocalKoreanE
 def test_a_site_listed_under_a_disease_is_no_disease(engine: LocalKoreanEngine) -> None:
     """KCD's 손의 화상 lists palm and finger among its inclusion rows; alone they name the site (build-vocab drops them)."""
     assert ("anatomy", "손바닥") in [(e.category.value, e.text) for e in engine.extract("손바닥에 홍반").entities]
+
+
+def test_a_bare_normal_word_gives_way_to_the_statement_naming_its_subject(engine: LocalKoreanEngine) -> None:
+    found = [(e.text, e.negated) for e in engine.extract("- 신체검사: 의식 회복, 신경학적 검사 정상 범위").entities if e.category.value == "symptom"]
+    assert ("신경학적 검사 정상 범위", True) in found and ("정상 범위", True) not in found
+
+
+def test_alert_alone_names_the_normal_finding(engine: LocalKoreanEngine) -> None:
+    found = [(e.category.value, e.text, e.negated) for e in engine.extract("Mental: alert, GCS 15").entities]
+    assert ("test", "Mental", False) in found and ("symptom", "alert", True) in found

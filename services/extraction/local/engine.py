@@ -117,9 +117,20 @@ class LocalKoreanEngine:
         predicates = [p for p in site_predicates(text, matches) if not taken.hits(p.begin, p.end)
                       and not colloquial_spans.hits(p.begin, p.end)]
         # A normal statement about an exam item the vocabulary does not know (지남력 유지됨, knee jerk 정상).
+        # A bare normal word the vocabulary found (정상 범위) gives way to the statement that names its subject
+        # (신경학적 검사 정상 범위).
         said = Spans([(p.begin, p.end) for p in predicates])
-        predicates += [n for n in normal_statements(text) if not taken.hits(n.begin, n.end)
-                       and not colloquial_spans.hits(n.begin, n.end) and not said.hits(n.begin, n.end)]
+        bare = [m for m in matches if m.term.normalized in NORMAL_RESULTS]
+        if bare:
+            taken = Spans([(m.begin, m.end) for m in matches if m.term.category is SYMPTOM and m.term.normalized not in NORMAL_RESULTS]
+                          + [(c.begin, c.end) for c in colloquial])
+        stated = [n for n in normal_statements(text) if not taken.hits(n.begin, n.end)
+                  and not colloquial_spans.hits(n.begin, n.end) and not said.hits(n.begin, n.end)]
+        if bare and stated:
+            statement_spans = Spans([(n.begin, n.end) for n in stated])
+            inside = {id(m) for m in bare if statement_spans.covers(m.begin, m.end)}
+            matches = [m for m in matches if id(m) not in inside]
+        predicates += stated
         # A quoted sentence that states a complaint (a complaint word, or a symptom any stage found in a clause that
         # ends in a verb) is one mention in place of the colloquial and site phrases inside it; vocabulary
         # symptoms inside stay mentions too.
