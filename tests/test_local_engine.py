@@ -1002,3 +1002,15 @@ def test_a_bare_normal_word_gives_way_to_the_statement_naming_its_subject(engine
 def test_alert_alone_names_the_normal_finding(engine: LocalKoreanEngine) -> None:
     found = [(e.category.value, e.text, e.negated) for e in engine.extract("Mental: alert, GCS 15").entities]
     assert ("test", "Mental", False) in found and ("symptom", "alert", True) in found
+
+
+@pytest.mark.parametrize(("text", "category", "span"), [("산소 포화도 98%", "test", "산소 포화도"), ("신생아 황달 소견", "diagnosis", "신생아 황달"),
+                                                        ("산소 포화도는 정상", "test", "산소 포화도")])
+def test_a_term_written_with_a_space_the_vocabulary_lacks_is_found(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
+    assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+def test_spacing_never_joins_across_a_particle(engine: LocalKoreanEngine) -> None:
+    from services.extraction.local.engine import lexicon
+    from services.extraction.local.spacing import spaced_terms
+    assert spaced_terms("혈액을 검사함", lexicon()) == []

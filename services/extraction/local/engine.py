@@ -44,6 +44,7 @@ from services.extraction.local.phrases import (
 )
 from services.extraction.local.regions import region_words
 from services.extraction.local.sections import SectionIndex, find_sections
+from services.extraction.local.spacing import spaced_terms
 from services.extraction.local.textutil import leftmost_longest
 
 ENGINE_NAME = "local"
@@ -80,7 +81,8 @@ class LocalKoreanEngine:
         found = leftmost_longest(self.lexicon.find(text) + self.compounds.find(text)
                                  + abbreviation_tests(text, self.lexicon) + advice_items(text)
                                  + spoken_advice(text, self.lexicon) + english_islands(text, self.lexicon)
-                                 + device_actions(text, self.lexicon) + spinal_levels(text) + region_words(text, self.lexicon))
+                                 + device_actions(text, self.lexicon) + spinal_levels(text) + region_words(text, self.lexicon)
+                                 + spaced_terms(text, self.lexicon))
         found = leftmost_longest(found + drug_names(text, found, self.lexicon))
         titles = title_lines(text)
         # An exam label that is a whole heading is a test (V/S:, 신체검사:); one inside a combined heading
