@@ -1014,3 +1014,14 @@ def test_spacing_never_joins_across_a_particle(engine: LocalKoreanEngine) -> Non
     from services.extraction.local.engine import lexicon
     from services.extraction.local.spacing import spaced_terms
     assert spaced_terms("혈액을 검사함", lexicon()) == []
+
+
+@pytest.mark.parametrize(("text", "name"), [("설명의: 마취통증의학과 전임의 권나래)", "권나래"), ("담당 RN 송지은 확인", "송지은"),
+                                            ("시행의: 조은비   간호사: 유하람", "유하람"), ("담당간호사: 김보라, 이하은", "이하은")])
+def test_names_after_a_staff_role_and_in_a_list_of_names(text: str, name: str) -> None:
+    assert any(text[b:e] == name and t == "name" for b, e, t in find_phi(text))
+
+
+@pytest.mark.parametrize("text", ["보호자 부르면 옴", "전공의 하였음", "보호자 김철수, 이상 없음"])
+def test_clauses_after_a_role_are_no_names(text: str) -> None:
+    assert [text[b:e] for b, e, t in find_phi(text) if t == "name"] in ([], ["김철수"])

@@ -291,7 +291,8 @@ def _role_names(text: str) -> Iterable[PhiSpan]:
             name = m.group(group)
             if (not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or (name[:2] in _NOT_NAMES and not _one_name_word(name))
                     or name in _ROLE_WORDS or (name.endswith("과") and text.startswith(" ", m.end(group)))
-                    or _inflected(name)):
+                    or (_inflected(name) if pattern is _ROLE_AFTER or group == "dname" or _is_syllable(text[m.start(group) - 1])
+                        else _clause_word(name))):  # (a name glued to its role word, 처방받음, gets the strict test)
                 # Not a name, but it may be a role itself ("보호자: 어머니 이수정"): search again from it.
                 pos = m.start(group) if m.start(group) > m.start() else m.end()
                 continue
@@ -310,6 +311,17 @@ def _inflected(word: str) -> bool:
 
 
 _CASE_MARKERS = frozenset("은 는 이 가 을 를 의 에 도 와 과 로 으로 에서 에게 께서 만".split())
+
+
+@lru_cache(maxsize=16384)
+def _clause_word(word: str) -> bool:
+    """Right after a staff role (전임의 권나래, RN 송지은) a name is expected, and kiwipiepy often reads one as a verb
+    with a final or adnominal ending (권 + 나 + 래, 송 + 짓 + 은): only a connective, tense or nominal ending, a verb
+    suffix or a case marker shows the word is a clause (부르면, 하였음, 설명함, 처방받음)."""
+    from services.extraction.local.colloquial import kiwi
+
+    return any(t.tag in ("EC", "EP", "ETN", "XSV", "XSA") or (t.tag[0] == "J" and t.tag != "JKQ" and t.form in _CASE_MARKERS)
+               for t in kiwi().tokenize(word))
 
 
 # Hospitals, clinics, insurers and employers written by name. The kind alone, or with a generic word before it
@@ -458,7 +470,28 @@ def find_phi(text: str, enabled: Iterable[str] | None = None) -> list[PhiSpan]:
         i = bisect_left(chosen, (span[1],)) - 1
         if i < 0 or chosen[i][1] <= span[0]:
             insort(chosen, span)
+    if enabled is None or "name" in enabled:
+        for span in _listed_names(text, chosen):
+            i = bisect_left(chosen, (span[1],)) - 1
+            if i < 0 or chosen[i][1] <= span[0]:
+                insort(chosen, span)
     return chosen
+
+
+_NEXT_IN_LIST = re.compile(rf"[ \t]*[,、·][ \t]*(?P<name>{_HANGUL_NAME})(?![가-힣])")
+
+
+def _listed_names(text: str, found: list[PhiSpan]) -> list[PhiSpan]:
+    """A name listed right after a name (담당간호사: 김보라, 이하은) is a name too."""
+    out: list[PhiSpan] = []
+    for b, e, phi_type in found:
+        while phi_type == "name" and (m := _NEXT_IN_LIST.match(text, e)) is not None:
+            name = m.group("name")
+            if not _NAME_FULL.fullmatch(name) or name in _NOT_NAMES or name in _ROLE_WORDS or _clause_word(name):
+                break
+            b, e = m.span("name")
+            out.append((b, e, "name"))
+    return out
 
 
 _PLACEHOLDER = {"name": "이름", "phone": "전화", "rrn": "주민번호", "patient_id": "등록번호", "address": "주소",
