@@ -1025,3 +1025,7 @@ def test_names_after_a_staff_role_and_in_a_list_of_names(text: str, name: str) -
 @pytest.mark.parametrize("text", ["보호자 부르면 옴", "전공의 하였음", "보호자 김철수, 이상 없음"])
 def test_clauses_after_a_role_are_no_names(text: str) -> None:
     assert [text[b:e] for b, e, t in find_phi(text) if t == "name"] in ([], ["김철수"])
+
+
+def test_a_lesion_alone_is_a_finding(engine: LocalKoreanEngine) -> None:
+    assert ("symptom", "병변", True) in [(e.category.value, e.text, e.negated) for e in engine.extract("안면 및 체간에는 병변 없음.").entities]
