@@ -1029,3 +1029,12 @@ def test_clauses_after_a_role_are_no_names(text: str) -> None:
 
 def test_a_lesion_alone_is_a_finding(engine: LocalKoreanEngine) -> None:
     assert ("symptom", "병변", True) in [(e.category.value, e.text, e.negated) for e in engine.extract("안면 및 체간에는 병변 없음.").entities]
+
+
+@pytest.mark.parametrize(("text", "span"), [("호산구 6.2%", "호산구"), ("WBC 13,800 (neutrophil 84%)", "neutrophil"), ("림프구 수치 모니터링", "림프구")])
+def test_a_blood_cell_in_a_lab_result_is_a_test(engine: LocalKoreanEngine, text: str, span: str) -> None:
+    assert ("test", span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
+
+
+def test_a_body_site_with_a_percentage_stays_a_site(engine: LocalKoreanEngine) -> None:
+    assert ("anatomy", "피부") in [(e.category.value, e.text) for e in engine.extract("피부 50% 침범").entities]

@@ -37,6 +37,9 @@ class Spans:
 
 
 _SITE_PAIN = {r[0]: r[1] for r in rows("site_pain.tsv")}
+# Blood cells by their word formation (-구 球, -phil, -cyte): counted in a lab result they are its analyte.
+_CELL_ENDINGS = ("구", "phil", "phils", "cyte", "cytes")
+_ANALYTE_AFTER = re.compile(r"[ \t]*(?:[:=][ \t]*)?(?:\d+(?:\.\d+)?[ \t]*%|수치)")
 _MEASURE_AFTER = re.compile(r"\s*[:=]?\s*\d+(?:\.\d+)?\s*(?:cm|kg|m)\b")
 _PAIN = frozenset({"통증", "압통", "동통"})
 
@@ -50,6 +53,10 @@ def site_symptoms(text: str, matches: list[Match], lexicon: Lexicon) -> list[Mat
     for m in _split_site_complaints(text, matches, lexicon):
         if m.term.category is ANATOMY:
             if _MEASURE_AFTER.match(text, m.end):
+                continue
+            if text[m.begin:m.end].lower().endswith(_CELL_ENDINGS) and _ANALYTE_AFTER.match(text, m.end):
+                # "호산구 6.2%", "neutrophil 84%", "림프구 수치": a blood cell in a lab result is the analyte, a test.
+                out.append(Match(m.begin, m.end, replace(m.term, category=TEST, kind="lab")))
                 continue
             site = m
         elif site is not None and m.term.surface in _PAIN and text[site.end:m.begin] in ("", " "):
