@@ -1038,3 +1038,8 @@ def test_a_blood_cell_in_a_lab_result_is_a_test(engine: LocalKoreanEngine, text:
 
 def test_a_body_site_with_a_percentage_stays_a_site(engine: LocalKoreanEngine) -> None:
     assert ("anatomy", "피부") in [(e.category.value, e.text) for e in engine.extract("피부 50% 침범").entities]
+
+
+def test_oxygen_given_is_the_medication(engine: LocalKoreanEngine) -> None:
+    found = [(e.category.value, e.text) for e in engine.extract("필요 시 산소 공급 및 모니터링").entities]
+    assert ("medication", "산소") in found and not [t for c, t in found if c == "procedure"]
