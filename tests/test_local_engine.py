@@ -930,7 +930,7 @@ def test_the_same_site_words_as_body_sites(engine: LocalKoreanEngine, text: str,
     assert ("anatomy", word) in [(e.category.value, e.text) for e in engine.extract(text).entities]
 
 
-@pytest.mark.parametrize(("text", "category", "span"), [("사지 통증 조절", "anatomy", "사지"), ("사지 통증 조절", "symptom", "통증"),
+@pytest.mark.parametrize(("text", "category", "span"), [("사지 통증 호소", "anatomy", "사지"), ("사지 통증 호소", "symptom", "통증"),
                                                         ("신생아 황달 소견", "diagnosis", "신생아 황달")])
 def test_kcd_site_complaints_split_and_who_is_affected_is_no_name(engine: LocalKoreanEngine, text: str, category: str, span: str) -> None:
     assert (category, span) in [(e.category.value, e.text) for e in engine.extract(text).entities]
@@ -1043,3 +1043,7 @@ def test_a_body_site_with_a_percentage_stays_a_site(engine: LocalKoreanEngine) -
 def test_oxygen_given_is_the_medication(engine: LocalKoreanEngine) -> None:
     found = [(e.category.value, e.text) for e in engine.extract("필요 시 산소 공급 및 모니터링").entities]
     assert ("medication", "산소") in found and not [t for c, t in found if c == "procedure"]
+
+
+def test_controlling_a_complaint_is_a_procedure(engine: LocalKoreanEngine) -> None:
+    assert ("procedure", "통증 조절") in [(e.category.value, e.text) for e in engine.extract("통증 조절 위해 PCA 유지").entities]

@@ -51,6 +51,7 @@ _RULES = {r[0]: r[1].split() for r in rows("compound_rules.tsv") if len(r) >= 2}
 _APPROACHES = frozenset(_RULES.get("approach", []))
 _LATIN_BEFORE = re.compile(r"(?<![A-Za-z0-9/.-])(?P<w>[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)?) $")
 _REFERRAL = frozenset(_RULES.get("referral", []))
+_SYMPTOM_CONTROL = frozenset(_RULES.get("symptom_control", []))
 _GENERIC_TEST_HEADS = frozenset(_RULES.get("generic_test_head", []))
 _GENERIC_TEST_MODIFIERS = frozenset(_RULES.get("generic_test_modifier", []))
 _DEPARTMENTS = frozenset(DEPARTMENT_NAMES)
@@ -197,6 +198,8 @@ class CompoundFinder:
             # and the treatment word is generic.
             # A specific operation is named by what it removes, frees or drains, though: 난소 낭종 절제술, 골반 유착
             # 박리술, 복수 천자 (a generic word — 치료, 수술 — is not).
+            if category is PROCEDURE and term.category is SYMPTOM and head in _SYMPTOM_CONTROL:
+                return True  # 통증 조절: controlling a complaint is a treatment, as annotators mark it
             return not (category is PROCEDURE and term.category in _OWN_MENTION
                         and not (head not in wordform.FREE_HEADS and term.category is not MEDICATION))
         return _is_noun_word(word)
