@@ -10,12 +10,10 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-import ahocorasick
-
 from services.domain import Category
 from services.extraction.local.categories import PHI
 from services.extraction.local.resources import rows
-from services.extraction.local.textutil import ASCII_LOWER, ascii_lower, leftmost_longest, line_starts
+from services.extraction.local.textutil import ASCII_LOWER, Occurrences, ascii_lower, leftmost_longest, line_starts
 
 # A newline, or a stop before whitespace or the end. Written to open with one character class, so re scans for it.
 _SENTENCE_END = re.compile(r"[.!;。\n](?:(?<=\n)|(?=\s|$))")
@@ -44,16 +42,15 @@ def _load_cues() -> list[Cue]:
     return cues
 
 
-def _cue_automaton(cues: list[Cue]) -> ahocorasick.Automaton:
+def _cue_automaton(cues: list[Cue]) -> Occurrences[Cue]:
     """All cue spellings (ASCII case-folded; with and without their inner spaces) in one
-    Aho-Corasick automaton, so finding cues is one C pass over the text."""
-    automaton = ahocorasick.Automaton()
+    Aho-Corasick automaton, so finding cues is one native pass over the text. A spelling two cues share is the
+    later cue's."""
+    spellings: dict[str, Cue] = {}
     for cue in cues:
         for variant in {cue.text, cue.text.replace(" ", "")}:
-            key = variant.translate(ASCII_LOWER)
-            automaton.add_word(key, (len(key), cue))
-    automaton.make_automaton()
-    return automaton
+            spellings[variant.translate(ASCII_LOWER)] = cue
+    return Occurrences(spellings)
 
 
 def _is_syllable(ch: str) -> bool:
@@ -85,17 +82,16 @@ def _cue_boundary_ok(text: str, begin: int, end: int, cue: Cue) -> bool:
 CUES = _load_cues()
 _CUE_AUTOMATON = _cue_automaton(CUES)
 _TERMINATORS = [r[0] for r in rows("context_terminators.tsv")]
-_TERM_AUTOMATON = ahocorasick.Automaton()
-for _t in _TERMINATORS:
-    _TERM_AUTOMATON.add_word(_t.translate(ASCII_LOWER), (len(_t), _t[0].isascii() and _t[0].isalpha()))
-_TERM_AUTOMATON.make_automaton()
+# Whether a terminator is an English word (it must then stand alone); a spelling two share is the later one's.
+_TERM_AUTOMATON = Occurrences({_t.translate(ASCII_LOWER): _t[0].isascii() and _t[0].isalpha() for _t in _TERMINATORS})
 
 
 def find_terminators(text: str) -> list[tuple[int, int]]:
     out = []
-    for last, (length, wordlike) in _TERM_AUTOMATON.iter(ascii_lower(text)):
-        begin, end = last - length + 1, last + 1
-        if wordlike and ((begin and text[begin - 1].isascii() and text[begin - 1].isalpha())
+    wordlikes = _TERM_AUTOMATON.values
+    for index, begin, end in _TERM_AUTOMATON.find(ascii_lower(text)):
+        length = end - begin
+        if wordlikes[index] and ((begin and text[begin - 1].isascii() and text[begin - 1].isalpha())
                          or (end < len(text) and text[end].isascii() and text[end].isalpha())):
             continue
         if length == 1 and _is_syllable(text[begin]) and not _short_word_ok(text, begin, end):
@@ -122,8 +118,9 @@ class CueHit:
 def find_cues(text: str) -> list[CueHit]:
     pseudo = [(m.start(), m.end()) for m in _PSEUDO.finditer(text)]
     found = []
-    for last, (length, cue) in _CUE_AUTOMATON.iter(ascii_lower(text)):
-        begin, end = last - length + 1, last + 1
+    cues = _CUE_AUTOMATON.values
+    for index, begin, end in _CUE_AUTOMATON.find(ascii_lower(text)):
+        cue = cues[index]
         if _cue_boundary_ok(text, begin, end, cue) and not (pseudo and any(pb <= begin < pe for pb, pe in pseudo)):
             found.append(CueHit(begin, end, cue))
     return leftmost_longest(found)

@@ -13,9 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-import ahocorasick
-
 from services.extraction.local.resources import rows
+from services.extraction.local.textutil import Occurrences
 
 PhiSpan = tuple[int, int, str]
 Recognizer = Callable[[str], Iterable[PhiSpan]]
@@ -54,12 +53,8 @@ def _word_start(text: str, pos: int) -> int:
     return pos
 
 
-def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
-    for w in words:
-        automaton.add_word(w, len(w))
-    automaton.make_automaton()
-    return automaton
+def _automaton(words: Iterable[str]) -> Occurrences[None]:
+    return Occurrences(dict.fromkeys(words))
 
 SURNAMES = (
     "남궁 황보 제갈 선우 독고 사공 서문 김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 류 유 전 홍 고 문 양 손 배"
@@ -247,7 +242,7 @@ _ROLE_AFTER = re.compile(
 )
 
 
-# Where the role patterns can start a match (one C pass finds every role word, overlapping ones too): a role
+# Where the role patterns can start a match (one native pass finds every role word, overlapping ones too): a role
 # word after a non-word character, a Hangul word up to ten syllables before 과 (a department), and a name three
 # to six characters before a role word written after it. Trying only there gives search()'s matches.
 # A role or relation word is never the name beside it ("보호자: 배우자 김말순").
@@ -258,15 +253,14 @@ _AFTER_ROLES = _automaton(_ROLES.get("after", []))
 
 def _role_starts(text: str) -> tuple[list[int], list[int]]:
     before: set[int] = set()
-    for last, length in _BEFORE_ROLES.iter(text):
-        k = last - length + 1
-        if length == 1 and text[k] == "과":
+    for _, k, end in _BEFORE_ROLES.find(text):
+        if end - k == 1 and text[k] == "과":
             s = _word_start(text, k)
             if 1 <= k - s <= 10:
                 before.add(s)
         if k == 0 or not (_is_syllable(text[k - 1]) or (text[k - 1].isascii() and text[k - 1].isalnum())):
             before.add(k)
-    after = {s for last, length in _AFTER_ROLES.iter(text) for s in range(max(0, last - length - 5), last - length - 1)
+    after = {s for _, k, _ in _AFTER_ROLES.find(text) for s in range(max(0, k - 6), k - 2)
              if _is_syllable(text[s]) and (s == 0 or not _is_syllable(text[s - 1]))}
     return sorted(before), sorted(after)
 
@@ -333,16 +327,16 @@ _GENERIC_ORG_PREFIX = frozenset(
 _EMPLOYER = re.compile(r"(?:회사|직장|소속|근무처|재직|근무지|직장명|회사명|Employer)\s*[(:：]\s*(?P<org>(?:㈜|\(주\))?[가-힣A-Za-z]{2,15})")
 
 
-# A named organization starts a whole Hangul word that ends in a kind, or at (주)/㈜ (one C pass finds them all).
+# A named organization starts a whole Hangul word that ends in a kind, or at (주)/㈜ (one native pass finds them all).
 _ORG_ENDS = _automaton([*_ORG_KINDS, "(주)", "㈜"])
 
 
 def _org_starts(text: str) -> list[int]:
     size = len(text)
-    return sorted({_word_start(text, last - length + 1) if _is_syllable(text[last]) else last - length + 1
-                   for last, length in _ORG_ENDS.iter(text)
-                   if not _is_syllable(text[last]) or last + 1 == size or not _is_syllable(text[last + 1])
-                   or _particle_ends_word(text, last + 1)})
+    return sorted({_word_start(text, k) if _is_syllable(text[end - 1]) else k
+                   for _, k, end in _ORG_ENDS.find(text)
+                   if not _is_syllable(text[end - 1]) or end == size or not _is_syllable(text[end])
+                   or _particle_ends_word(text, end)})
 
 
 def _particle_ends_word(text: str, pos: int) -> bool:
