@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import compress, count, repeat
 
 from services.domain import Category
 from services.extraction.local import wordform
@@ -22,7 +23,8 @@ from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.resources import rows
 
 # Hepatitis and diabetes types are written with a Latin letter (만성 C형 간염): such a word joins a compound too.
-_WORD = re.compile(r"[A-E]형|[가-힣]+")
+# Written to open with one character class (same matches as "[A-E]형|[가-힣]+"), so re scans for it.
+_WORD = re.compile(r"[A-E가-힣](?:(?<=[가-힣])[가-힣]*|(?<=[A-E])형)")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-zÀ-ÖØ-öø-ÿ'-]*\.?")  # Latin letters with accents: Guillain-Barré
 # Longest suffix first: leukocytosis is a finding (-cytosis), not an -osis disease.
 _EN_SUFFIX = sorted(((suffix, Category(r[1])) for r in rows("english_heads.tsv") if r[0] == "suffix" for suffix in r[2].split()),
@@ -241,10 +243,16 @@ class CompoundFinder:
 
     def _korean(self, text: str) -> list[Match]:
         words = list(_WORD.finditer(text))
-        # The words' strings and heads in C-level passes: ~150 words a note, ~10% of them with a head.
+        # The words' strings and heads in C-level passes: ~150 words a note, ~10% of them with a head; the loop
+        # visits only those and the words after an -성 word (compress and map run in C).
         strings = list(map(re.Match.group, words))
+        heads = list(map(_word_head, strings))
+        after_seong = compress(count(1), map(str.endswith, strings, repeat("성")))
         out: list[Match] = []
-        for i, found in enumerate(map(_word_head, strings)):
+        for i in sorted({*compress(count(), heads), *after_seong}):
+            if i == len(words):
+                continue
+            found = heads[i]
             if found is None:
                 if i and strings[i - 1].endswith("성"):
                     self._subtype_before(text, words[i - 1], words[i], out)
