@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from services.extraction.local.resources import rows
-from services.extraction.local.textutil import Occurrences
+from services.extraction.local.textutil import Occurrences, required_substrings
 
 PhiSpan = tuple[int, int, str]
 Recognizer = Callable[[str], Iterable[PhiSpan]]
@@ -440,10 +440,29 @@ _RANK = {"rrn": 0, "email": 1, "patient_id": 2, "insurance_id": 2, "license_numb
          "organization": 5, "name": 5, "date": 6, "age": 7, "sex": 8}
 
 
+# What each recognizer's spans come from: it finds nothing in a text none of whose matches can hold (a lookup
+# before the run). The strings are derived from the patterns at load time, so they follow any change to them.
+_SOURCES: dict[str, tuple[re.Pattern[str], ...]] = {
+    "name_labelled": (_LABELLED_NAME, _DOCTOR_LABEL), "name_honorific": (_HONORIFIC,), "name_demographics": (_DEMOGRAPHIC,),
+    "name_masked": (_MASK_MARK,), "name_latin": (_LATIN_IN_TEXT,), "rrn": (_RRN,), "phone": (_PHONE,),
+    "name_role": (_ROLE_BEFORE, _ROLE_AFTER), "organization": (_EMPLOYER, _ORG), "chart_id": (_CHART,),
+    "hash_id": (_HASH_ID,), "insurance_id": (_INSURANCE_ID,), "license": (_LICENSE,), "extension": (_EXTENSION,),
+    "email": (_EMAIL,), "address": (_ADDRESS,), "address_labelled": (_LABELLED_ADDRESS,), "postcode": (_LABELLED_ADDRESS,),
+    "address_latin": (_LATIN_ADDRESS,), "date": (_DATE,), "age": (_AGE,), "sex": (_SEX,),
+}
+# Single characters (a space, '/', 님) are in nearly every note: no use as a prefilter, and many hits to collect.
+_NEEDS = {name: needed for name, patterns in _SOURCES.items()
+          if (needed := required_substrings(*patterns)) is not None and min(map(len, needed)) >= 2}
+# One native pass tells which of those strings a note holds (most notes hold no address, licence or extension label).
+_NEEDED = Occurrences({word: word for needed in _NEEDS.values() for word in needed})
+
+
 def find_phi(text: str, enabled: Iterable[str] | None = None) -> list[PhiSpan]:
     spans: list[PhiSpan] = []
+    words = _NEEDED.values
+    present = {words[i] for i, _, _ in _NEEDED.find(text)}
     for name, recognizer in RECOGNIZERS.items():
-        if enabled is None or name in enabled:
+        if (enabled is None or name in enabled) and not (name in _NEEDS and present.isdisjoint(_NEEDS[name])):
             spans.extend(recognizer(text))
     spans.sort(key=lambda s: (_RANK[s[2]], -(s[1] - s[0]), s[0]))
     # Chosen spans are disjoint, so only the last one starting before a span's end can overlap it.
