@@ -202,13 +202,15 @@ class CompoundFinder:
     def _english(self, text: str) -> list[Match]:
         """The same idea for English phrases in Korean notes: -itis/-ectomy/-scopy words and head nouns
         (infarction, effusion, resection) with the adjectives and sites before them."""
-        words = [(m.start(), m.end(), m.group().rstrip(".")) for m in _EN_WORD.finditer(text)]
+        found_words = list(_EN_WORD.finditer(text))
+        # (begin, end, word) and the heads built in C (map, zip): ~50 English words a note, few of them heads.
+        strings = list(map(str.rstrip, map(re.Match.group, found_words), repeat(".")))
+        words = list(zip(map(re.Match.start, found_words), map(re.Match.end, found_words), strings, strict=True))
+        heads = list(map(english_head, repeat(self.lexicon), strings))
         out: list[Match] = []
-        for i, (begin, _, word) in enumerate(words):
-            found = english_head(self.lexicon, word)
-            if found is None:
-                continue
-            category, bare, from_head = found
+        for i in compress(count(), heads):
+            begin, _, word = words[i]
+            category, bare, from_head = heads[i]  # type: ignore[misc]
             start = begin
             j = i - 1
             while j >= 0 and i - j <= _MAX_LEFT:

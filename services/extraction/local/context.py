@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from services.domain import Category
 from services.extraction.local.categories import PHI
@@ -108,8 +109,10 @@ _TOPIC_AFTER_COMMA = re.compile(
 _PSEUDO = re.compile(r"산부인과|부인과|음성\s*(?:녹음|인식|파일)|정상화|not only|no change|없이\s*지내")
 
 
-@dataclass(frozen=True)
-class CueHit:
+class CueHit(NamedTuple):
+    """A cue found at [begin, end). A named tuple like lexicon.Match: ~20 a note, ~4× faster to build than a frozen
+    dataclass, and read per mention."""
+
     begin: int
     end: int
     cue: Cue
