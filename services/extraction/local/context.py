@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from services.domain import Category
@@ -43,15 +44,14 @@ def _load_cues() -> list[Cue]:
     return cues
 
 
-def _cue_automaton(cues: list[Cue]) -> Occurrences[Cue]:
-    """All cue spellings (ASCII case-folded; with and without their inner spaces) in one
-    Aho-Corasick automaton, so finding cues is one native pass over the text. A spelling two cues share is the
+def _cue_spellings(cues: list[Cue]) -> dict[str, Cue]:
+    """All cue spellings (ASCII case-folded; with and without their inner spaces). A spelling two cues share is the
     later cue's."""
     spellings: dict[str, Cue] = {}
     for cue in cues:
         for variant in {cue.text, cue.text.replace(" ", "")}:
             spellings[variant.translate(ASCII_LOWER)] = cue
-    return Occurrences(spellings)
+    return spellings
 
 
 def _is_syllable(ch: str) -> bool:
@@ -81,18 +81,32 @@ def _cue_boundary_ok(text: str, begin: int, end: int, cue: Cue) -> bool:
 
 
 CUES = _load_cues()
-_CUE_AUTOMATON = _cue_automaton(CUES)
 _TERMINATORS = [r[0] for r in rows("context_terminators.tsv")]
-# Whether a terminator is an English word (it must then stand alone); a spelling two share is the later one's.
-_TERM_AUTOMATON = Occurrences({_t.translate(ASCII_LOWER): _t[0].isascii() and _t[0].isalpha() for _t in _TERMINATORS})
+# Cue spellings and terminators in one Aho-Corasick automaton, so finding both is one native pass over the lowered
+# text: each spelling maps to (its cue, whether it is an English-word terminator), None where it is not one.
+# Terminators: an English word must stand alone; a spelling two share is the later one's.
+_SPELLINGS: dict[str, tuple[Cue | None, bool | None]] = {key: (cue, None) for key, cue in _cue_spellings(CUES).items()}
+for _t in _TERMINATORS:
+    _key = _t.translate(ASCII_LOWER)
+    _SPELLINGS[_key] = (_SPELLINGS.get(_key, (None, None))[0], _t[0].isascii() and _t[0].isalpha())
+_WORDS = Occurrences(_SPELLINGS)
+
+
+@lru_cache(maxsize=2)
+def _occurrences(lowered: str) -> list[tuple[int, int, int]]:
+    """The cue and terminator spellings in a lowered note (cached: find_cues and find_terminators read one note)."""
+    return _WORDS.find(lowered)
 
 
 def find_terminators(text: str) -> list[tuple[int, int]]:
     out = []
-    wordlikes = _TERM_AUTOMATON.values
-    for index, begin, end in _TERM_AUTOMATON.find(ascii_lower(text)):
+    values = _WORDS.values
+    for index, begin, end in _occurrences(ascii_lower(text)):
+        wordlike = values[index][1]
+        if wordlike is None:
+            continue
         length = end - begin
-        if wordlikes[index] and ((begin and text[begin - 1].isascii() and text[begin - 1].isalpha())
+        if wordlike and ((begin and text[begin - 1].isascii() and text[begin - 1].isalpha())
                          or (end < len(text) and text[end].isascii() and text[end].isalpha())):
             continue
         if length == 1 and _is_syllable(text[begin]) and not _short_word_ok(text, begin, end):
@@ -121,10 +135,10 @@ class CueHit(NamedTuple):
 def find_cues(text: str) -> list[CueHit]:
     pseudo = [(m.start(), m.end()) for m in _PSEUDO.finditer(text)]
     found = []
-    cues = _CUE_AUTOMATON.values
-    for index, begin, end in _CUE_AUTOMATON.find(ascii_lower(text)):
-        cue = cues[index]
-        if _cue_boundary_ok(text, begin, end, cue) and not (pseudo and any(pb <= begin < pe for pb, pe in pseudo)):
+    values = _WORDS.values
+    for index, begin, end in _occurrences(ascii_lower(text)):
+        cue = values[index][0]
+        if cue is not None and _cue_boundary_ok(text, begin, end, cue) and not (pseudo and any(pb <= begin < pe for pb, pe in pseudo)):
             found.append(CueHit(begin, end, cue))
     return leftmost_longest(found)
 
