@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-import ahocorasick
-
 from services.extraction.local.resources import rows
+from services.extraction.local.textutil import Occurrences
 
 _JONGSEONG_BASE = 0xAC00
 
@@ -75,7 +74,7 @@ def _any_of(words: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
 
 
-def _load() -> tuple[list[Rule], ahocorasick.Automaton]:
+def _load() -> tuple[list[Rule], Occurrences[tuple[re.Pattern[str] | None, ...]]]:
     """The rules, and one Aho-Corasick automaton over every written predicate form: each form maps to the
     subject sets that must stand shortly before it (None: the predicate alone is enough)."""
     rules: list[Rule] = []
@@ -89,11 +88,8 @@ def _load() -> tuple[list[Rule], ahocorasick.Automaton]:
             # first ("토할 것 같아요" is found by 토할; 같아요 alone is everywhere).
             for form in conjugated_prefixes(words[-1] if subjects is not None or len(words) == 1 else words[0]):
                 by_form.setdefault(form, []).append(subjects)
-    automaton = ahocorasick.Automaton()
-    for form, subject_sets in by_form.items():
-        automaton.add_word(form, (len(form), tuple(None if s is None else _any_of(s) for s in subject_sets)))
-    automaton.make_automaton()
-    return rules, automaton
+    return rules, Occurrences({form: tuple(None if s is None else _any_of(s) for s in subject_sets)
+                               for form, subject_sets in by_form.items()})
 
 
 RULES, PREFILTER = _load()
@@ -156,11 +152,12 @@ def _match_predicate(tokens: Sequence[Any], i: int, rule: Rule) -> bool:
 
 def _prefilter_hits(text: str) -> list[tuple[int, int]]:
     """(start, end) of likely expressions: a predicate form alone, or one with its subject at most a few
-    characters before it in the same sentence. One C pass finds every predicate form."""
+    characters before it in the same sentence. One native pass finds every predicate form."""
     hits: list[tuple[int, int]] = []
     stops: list[int] | None = None
-    for last, (length, subject_sets) in PREFILTER.iter(text):
-        begin, end = last - length + 1, last + 1
+    values = PREFILTER.values
+    for index, begin, end in PREFILTER.find(text):
+        subject_sets = values[index]
         start: int | None = None
         for subjects in subject_sets:
             if subjects is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import compress, count, repeat
 
 from services.domain import Category
 from services.extraction.local import wordform
@@ -24,7 +25,8 @@ from services.extraction.local.regions import is_region
 from services.extraction.local.resources import rows
 
 # Hepatitis and diabetes types are written with a Latin letter (만성 C형 간염): such a word joins a compound too.
-_WORD = re.compile(r"[A-E]형|[가-힣]+")
+# Written to open with one character class (same matches as "[A-E]형|[가-힣]+"), so re scans for it.
+_WORD = re.compile(r"[A-E가-힣](?:(?<=[가-힣])[가-힣]*|(?<=[A-E])형)")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-zÀ-ÖØ-öø-ÿ'-]*\.?")  # Latin letters with accents: Guillain-Barré
 # Longest suffix first: leukocytosis is a finding (-cytosis), not an -osis disease.
 _EN_SUFFIX = sorted(((suffix, Category(r[1])) for r in rows("english_heads.tsv") if r[0] == "suffix" for suffix in r[2].split()),
@@ -228,13 +230,15 @@ class CompoundFinder:
     def _english(self, text: str) -> list[Match]:
         """The same idea for English phrases in Korean notes: -itis/-ectomy/-scopy words and head nouns
         (infarction, effusion, resection) with the adjectives and sites before them."""
-        words = [(m.start(), m.end(), m.group().rstrip(".")) for m in _EN_WORD.finditer(text)]
+        found_words = list(_EN_WORD.finditer(text))
+        # (begin, end, word) and the heads built in C (map, zip): ~50 English words a note, few of them heads.
+        strings = list(map(str.rstrip, map(re.Match.group, found_words), repeat(".")))
+        words = list(zip(map(re.Match.start, found_words), map(re.Match.end, found_words), strings, strict=True))
+        heads = list(map(english_head, repeat(self.lexicon), strings))
         out: list[Match] = []
-        for i, (begin, _, word) in enumerate(words):
-            found = english_head(self.lexicon, word)
-            if found is None:
-                continue
-            category, bare, from_head = found
+        for i in compress(count(), heads):
+            begin, _, word = words[i]
+            category, bare, from_head = heads[i]  # type: ignore[misc]
             start = begin
             j = i - 1
             while j >= 0 and i - j <= _MAX_LEFT:
@@ -269,10 +273,16 @@ class CompoundFinder:
 
     def _korean(self, text: str) -> list[Match]:
         words = list(_WORD.finditer(text))
-        # The words' strings and heads in C-level passes: ~150 words a note, ~10% of them with a head.
+        # The words' strings and heads in C-level passes: ~150 words a note, ~10% of them with a head; the loop
+        # visits only those and the words after an -성 word (compress and map run in C).
         strings = list(map(re.Match.group, words))
+        heads = list(map(_word_head, strings))
+        after_seong = compress(count(1), map(str.endswith, strings, repeat("성")))
         out: list[Match] = []
-        for i, found in enumerate(map(_word_head, strings)):
+        for i in sorted({*compress(count(), heads), *after_seong}):
+            if i == len(words):
+                continue
+            found = heads[i]
             if found is None:
                 if i and strings[i - 1].endswith("성"):
                     self._subtype_before(text, words[i - 1], words[i], out)

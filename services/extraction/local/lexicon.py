@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import NamedTuple
-
-import ahocorasick
 
 from services.domain import Category
 from services.extraction.local import wordform
 from services.extraction.local.categories import ANATOMY, DIAGNOSIS, MEDICATION, PROCEDURE, SYMPTOM, TEST
 from services.extraction.local.resources import rows
-from services.extraction.local.textutil import ASCII_LOWER, ascii_lower, leftmost_longest
+from services.extraction.local.textutil import Occurrences, ascii_lower, leftmost_longest
 
 _FILES = {
     SYMPTOM: ["symptoms.tsv", "generated/kcd_symptoms.tsv"],
@@ -64,8 +61,10 @@ _JOSA_BY_FIRST = _by_char(_JOSA, 0)
 _ENDINGS_BY_FIRST = _by_char(wordform.ENDINGS, 0)
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
+    """A vocabulary word and what it means. A named tuple, like Match: the vocabulary builds ~76,000 at start-up
+    and the phrase stages more per note, ~4× faster than a frozen dataclass."""
+
     surface: str
     category: Category
     normalized: str
@@ -127,14 +126,14 @@ class Lexicon:
         self._by_surface = by_surface
         grouped: dict[str, list[Term]] = {}
         for key, term in by_surface.items():
-            grouped.setdefault(key.translate(ASCII_LOWER), []).append(term)
-        automaton = ahocorasick.Automaton()
+            # ASCII-only lowering through bytes, as ascii_lower (str.translate is ~10× slower at start-up).
+            grouped.setdefault(key.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass"), []).append(term)
+        entries: dict[str, tuple[tuple[Term, ...], Term, bool]] = {}
         for key, terms in grouped.items():
-            ordered = tuple(sorted(terms, key=lambda t: (not t.case_sensitive, t.priority)))
-            # (length, terms, first term, ASCII key): what find needs per hit, in one unpacking.
-            automaton.add_word(key, (len(key), ordered, ordered[0], ordered[0].ascii))
-        automaton.make_automaton()
-        self._automaton = automaton
+            ordered = tuple(terms) if len(terms) == 1 else tuple(sorted(terms, key=lambda t: (not t.case_sensitive, t.priority)))
+            # (terms, first term, ASCII key): what find needs per hit, in one unpacking.
+            entries[key] = (ordered, ordered[0], ordered[0].ascii)
+        self._occurrences = Occurrences(entries)
 
     def _boundary_ok(self, text: str, begin: int, end: int, term: Term) -> bool:
         before = text[begin - 1] if begin > 0 else " "
@@ -166,7 +165,7 @@ class Lexicon:
     def find(self, text: str) -> list[Match]:
         """Longest non-overlapping matches, left to right.
 
-        Aho-Corasick (C) finds every dictionary hit in one pass; Python only checks the
+        Aho-Corasick (Rust) finds every dictionary hit in one pass; Python only checks the
         boundaries of the few hits there are. ASCII-only lowering keeps offsets identical.
         """
         lowered = ascii_lower(text)
@@ -174,9 +173,10 @@ class Lexicon:
         append = candidates.append
         size = len(text)
         boundary_ok = self._boundary_ok
-        for last, (length, terms, head, ascii_key) in self._automaton.iter(lowered):
-            end = last + 1
-            begin = end - length
+        values = self._occurrences.values
+        for index, begin, end in self._occurrences.find(lowered):
+            terms, head, ascii_key = values[index]
+            length = end - begin
             # The usual hits decided here with _boundary_ok's answer (the terms of one key are all Korean or all
             # ASCII, and of one length): inside an English word, a short Korean term inside a Korean word, or a
             # Korean term of 2+ syllables that is a word of its own. Tests written out: ~70 hits a note.

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import replace
 
 from services.domain import Category
 from services.extraction.local import wordform
@@ -56,12 +55,12 @@ def site_symptoms(text: str, matches: list[Match], lexicon: Lexicon) -> list[Mat
                 continue
             if text[m.begin:m.end].lower().endswith(_CELL_ENDINGS) and _ANALYTE_AFTER.match(text, m.end):
                 # "호산구 6.2%", "neutrophil 84%", "림프구 수치": a blood cell in a lab result is the analyte, a test.
-                out.append(Match(m.begin, m.end, replace(m.term, category=TEST, kind="lab")))
+                out.append(Match(m.begin, m.end, m.term._replace(category=TEST, kind="lab")))
                 continue
             site = m
         elif site is not None and m.term.surface in _PAIN and text[site.end:m.begin] in ("", " "):
             normalized = _SITE_PAIN.get(site.term.normalized, m.term.normalized)
-            m = Match(m.begin, m.end, replace(m.term, normalized=normalized))
+            m = Match(m.begin, m.end, m.term._replace(normalized=normalized))
             site = None
         else:
             site = None
@@ -90,7 +89,7 @@ def as_finding(m: Match, text: str = "") -> Match:
         return m
     surface = m.term.surface
     if surface.replace(" ", "").endswith(_DESCRIPTIVE) or (surface.isascii() and surface.lower().rsplit(" ", 1)[-1] in _DESCRIPTIVE_EN):
-        return Match(m.begin, m.end, replace(m.term, category=SYMPTOM))
+        return Match(m.begin, m.end, m.term._replace(category=SYMPTOM))
     subtype = _SUBTYPE_AFTER.match(text, m.end) if text else None
     return Match(m.begin, subtype.end(), m.term) if subtype else m
 
@@ -153,7 +152,7 @@ def site_predicates(text: str, matches: list[Match]) -> list[Match]:
         abnormal = p.group("abnormal")
         if abnormal is not None and text[p.end("abnormal"):end] in _CASE_PARTICLES:
             end = p.end("abnormal")  # "운동 능력 감소가": a noun of change drops its particle (guideline)
-        out.append(Match(m.begin, end, replace(_SITE_PRED, surface=text[m.begin:end], normalized=normalized)))
+        out.append(Match(m.begin, end, _SITE_PRED._replace(surface=text[m.begin:end], normalized=normalized)))
     return out
 
 
@@ -194,7 +193,7 @@ _SPINAL_TERM = Term("", Category.ANATOMY, "척추 분절", None, None, None, 3, 
 
 
 def spinal_levels(text: str) -> list[Match]:
-    return [Match(m.start(), m.end(), replace(_SPINAL_TERM, surface=m.group())) for m in _SPINAL.finditer(text)]
+    return [Match(m.start(), m.end(), _SPINAL_TERM._replace(surface=m.group())) for m in _SPINAL.finditer(text)]
 
 
 # Colour and character kept with a finding (guideline: 누런 가래, 붉은 발진): the words a note writes right before it.
@@ -274,7 +273,7 @@ def advice_items(text: str) -> list[Match]:
             lead = _LEAD_FREQUENCY.match(body)
             cut = lead.end() if lead and lead.end() < len(body) else 0
             b = start + piece.start() + len(raw) - len(raw.lstrip()) + cut
-            out.append(Match(b, b + len(body) - cut, replace(_ADVICE_TERM, surface=body[cut:])))
+            out.append(Match(b, b + len(body) - cut, _ADVICE_TERM._replace(surface=body[cut:])))
     return out
 
 
@@ -303,7 +302,7 @@ def spoken_advice(text: str, lexicon: Lexicon) -> list[Match]:
                 or any(t.term.category is MEDICATION for t in lexicon.find(body)):
             continue
         b = start + len(text[start:m.end()]) - len(text[start:m.end()].lstrip())
-        out.append(Match(b, b + len(body), replace(_ADVICE_TERM, surface=body)))
+        out.append(Match(b, b + len(body), _ADVICE_TERM._replace(surface=body)))
     return out
 
 
@@ -328,7 +327,7 @@ def quoted_complaints(text: str) -> list[tuple[Match, bool]]:
             said = text[pos:end].strip()
             if said:
                 b = pos + len(text[pos:end]) - len(text[pos:end].lstrip())
-                out.append((Match(b, b + len(said), replace(_SPEECH_TERM, surface=said)),
+                out.append((Match(b, b + len(said), _SPEECH_TERM._replace(surface=said)),
                             any(w in said for w in _SPEECH_WORDS)))
             if part is not None:
                 pos = part.end()
@@ -363,8 +362,7 @@ def abbreviation_tests(text: str, lexicon: Lexicon) -> list[Match]:
             continue
         if known is None and dose_follows(text, m.end()):
             continue  # PROLIA 60mg: a dose, so a drug (drugnames), not a result
-
-        out.append(Match(m.start(), m.end(), known or replace(_ABBR_TERM, surface=abbr, normalized=abbr)))
+        out.append(Match(m.start(), m.end(), known or _ABBR_TERM._replace(surface=abbr, normalized=abbr)))
     return out
 
 

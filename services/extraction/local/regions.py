@@ -5,7 +5,6 @@ notes write. The offices and directions written the same way (약제부, 대부�
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from services.domain import Category
 from services.extraction.local.lexicon import Lexicon, Match, Term
@@ -27,5 +26,5 @@ def is_region(word: str, lexicon: Lexicon) -> bool:
 
 
 def region_words(text: str, lexicon: Lexicon) -> list[Match]:
-    return [Match(m.start("w"), m.end("w"), replace(_REGION_TERM, surface=m.group("w"), normalized=m.group("w")))
+    return [Match(m.start("w"), m.end("w"), _REGION_TERM._replace(surface=m.group("w"), normalized=m.group("w")))
             for m in _REGION.finditer(text) if is_region(m.group("w"), lexicon)]
