@@ -13,27 +13,32 @@ import re
 from services.extraction.local import wordform
 from services.extraction.local.lexicon import Lexicon, Match
 
-_WORD = re.compile(r"[가-힣]{2,}")
+_NEXT = re.compile(r" ([가-힣]{2,})(?![가-힣])")
 
 
 def spaced_terms(text: str, lexicon: Lexicon) -> list[Match]:
     out: list[Match] = []
-    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
-    for i, (begin, end, first) in enumerate(words):
-        joined, last_end = first, end
-        for j in range(i + 1, min(i + 3, len(words))):
-            b, e, word = words[j]
-            if b != last_end + 1 or text[last_end] != " ":
-                break  # one plain space between the words, nothing else
+    parts = lexicon.first_parts()
+    get = lexicon.korean_terms().get  # Korean surfaces need no case folding
+    for index, begin, end in parts.find(text):
+        if begin and "가" <= text[begin - 1] <= "힣":
+            continue  # the part must be a whole word
+        joined, pos = parts.values[index], end - 1
+        for _ in range(2):
+            nxt = _NEXT.match(text, pos)  # one plain space, then the next word
+            if nxt is None:
+                break
+            word = nxt.group(1)
             stem = wordform.strip_josa(word)
             # The word as written first (포화도 ends in the particle-like 도), then without its particle.
-            for part in dict.fromkeys((word, stem)):
-                term = lexicon.term_for(joined + part) if len(part) >= 2 else None
-                if term is not None:
-                    if lexicon.term_for(text[begin:b + len(part)]) is None:
-                        out.append(Match(begin, b + len(part), term))
-                    break
-            if stem != word and lexicon.term_for(joined + word) is None:
+            part, term = word, get(joined + word)
+            if term is None and stem != word and len(stem) >= 2:
+                part, term = stem, get(joined + stem)
+            if term is not None:
+                stop = nxt.start(1) + len(part)
+                if get(text[begin:stop]) is None:
+                    out.append(Match(begin, stop, term))
+            if stem != word and part == stem:
                 break  # a particle ends the noun phrase
-            joined, last_end = joined + word, e
+            joined, pos = joined + word, nxt.end()
     return out
