@@ -13,10 +13,14 @@ DEPARTMENT_NAMES = sorted({r[1] for r in rows("departments.tsv")} | {r[1] for r 
 _IN_WORD = re.compile("|".join(map(re.escape, DEPARTMENT_NAMES)))
 _HANGUL = re.compile(r"[가-힣]+")
 _NAMES = frozenset(DEPARTMENT_NAMES)
+_ALL_END_IN_GWA = all(d.endswith("과") for d in DEPARTMENT_NAMES)
+_LONGEST = max(map(len, DEPARTMENT_NAMES), default=0) + 1  # (+1: a name written in two words, 소화기 내과)
 
 
 def in_department_name(text: str, begin: int, end: int) -> bool:
     """Does begin..end lie inside a department name within its written word ("피부과 외래", "서울심장내과의원")?"""
+    if _ALL_END_IN_GWA and text.find("과", end, end + _LONGEST) < 0:
+        return False  # every name ends in 과: none can hold the term without one soon after it
     left = begin
     while left > 0 and "가" <= text[left - 1] <= "힣":
         left -= 1
