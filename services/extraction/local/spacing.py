@@ -13,6 +13,7 @@ import re
 from services.extraction.local import wordform
 from services.extraction.local.lexicon import Lexicon, Match
 
+_WORD = re.compile(r"(?<![가-힣])[가-힣]{2,}")
 _NEXT = re.compile(r" ([가-힣]{2,})(?![가-힣])")
 
 
@@ -20,10 +21,11 @@ def spaced_terms(text: str, lexicon: Lexicon) -> list[Match]:
     out: list[Match] = []
     parts = lexicon.first_parts()
     get = lexicon.korean_terms().get  # Korean surfaces need no case folding
-    for index, begin, end in parts.find(text):
-        if begin and "가" <= text[begin - 1] <= "힣":
-            continue  # the part must be a whole word
-        joined, pos = parts.values[index], end - 1
+    for m in _WORD.finditer(text):
+        joined = m.group()
+        if joined not in parts:
+            continue  # starts no glued term: one set lookup for most words
+        begin, pos = m.start(), m.end()
         for _ in range(2):
             nxt = _NEXT.match(text, pos)  # one plain space, then the next word
             if nxt is None:
