@@ -107,7 +107,9 @@ def test_review_page_escapes_script_in_note_text(app: App) -> None:
     html_blocks = [h.proto.body for h in at.get("html")]
     source = next(b for b in html_blocks if "nl-source" in b)
     assert "<script>" not in source and "<img" not in source
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in source
+    # The tags are shown as text. (The word alert between them is a finding since round seven — a normal mental
+    # state — so it may carry its own highlight mark; the tags around it are what must stay escaped.)
+    assert "&lt;script&gt;" in source and "&lt;/script&gt;" in source and "&lt;img src=x onerror=" in source
 
 
 def test_review_shows_assertions_and_sections_and_keeps_filtered_rows(app: App) -> None:
