@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 
 from services.domain import Category
+from services.extraction.local import wordform
 from services.extraction.local.lexicon import Lexicon, Match, Term
 from services.extraction.local.resources import rows
 
-_REGION = re.compile(r"(?<![가-힣])(?P<w>[가-힣]{2,5}부)(?=(?:에서|으로|에|의|와|과|는|은|가|을|를|도|로)?(?![가-힣]))")
+# The word, then nothing or a particle the note writes after a noun (대퇴부에서, 안면부는): wordform.JOSA.
+_REGION = re.compile(r"(?<![가-힣])(?P<w>[가-힣]{2,5}부)(?=(?:" + "|".join(map(re.escape, wordform.JOSA)) + r")?(?![가-힣]))")
 _NOT_REGION = frozenset(w for r in rows("compound_rules.tsv") if r[0] == "not_region" for w in r[1].split())
 _REGION_TERM = Term("", Category.ANATOMY, "", None, None, None, 4, False, False)
 
