@@ -188,6 +188,7 @@ class Lexicon:
         size = len(text)
         boundary_ok = self._boundary_ok
         values = self._occurrences.values
+        new = tuple.__new__  # Match(...) runs the named tuple's Python __new__: ~3× the time for ~70 hits a note
         for index, begin, end in self._occurrences.find(lowered):
             terms, head, ascii_key = values[index]
             length = end - begin
@@ -204,12 +205,12 @@ class Lexicon:
                 if hangul_before and length < 3 and not text.endswith(_GLUE_BY_LAST.get(before, ()), 0, begin):
                     continue
                 if length >= 2 and not hangul_before and not ("\uac00" <= after <= "\ud7a3" or "\u3131" <= after <= "\u318e"):
-                    append(Match(begin, end, head))
+                    append(new(Match, (begin, end, head)))
                     continue
             for term in terms:
                 if term.case_sensitive and text[begin:end] != term.surface:
                     continue
                 if boundary_ok(text, begin, end, term):
-                    append(Match(begin, end, term))
+                    append(new(Match, (begin, end, term)))
                     break
         return leftmost_longest(candidates)
