@@ -146,11 +146,26 @@ def _english_suffix(word: str) -> Category | None:
     return next((c for suf, c in _EN_SUFFIX if word.endswith(suf) and len(word) - len(suf) >= 3), None)
 
 
+_NOUN_CACHE_SIZE = 65536
+
+
 class CompoundFinder:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+        self._noun_cache: dict[tuple[str, Category, str], bool] = {}
 
     def _noun_like(self, word: str, category: Category, head: str = "") -> bool:
+        """_noun_like_uncached, remembered per (word, category, head): the answer depends on nothing else (this
+        finder's lexicon and the module's word lists), and ~16 words a note ask it, mostly words seen before."""
+        key = (word, category, head)
+        known = self._noun_cache.get(key)
+        if known is None:
+            if len(self._noun_cache) >= _NOUN_CACHE_SIZE:
+                self._noun_cache.clear()  # bounded, like the module's lru_caches
+            known = self._noun_cache[key] = self._noun_like_uncached(word, category, head)
+        return known
+
+    def _noun_like_uncached(self, word: str, category: Category, head: str) -> bool:
         if word in _NOT_IN_COMPOUND or (word in _APPROACHES and category is not PROCEDURE):
             return False
         if len(word) < 2:

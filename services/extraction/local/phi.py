@@ -39,7 +39,7 @@ def _matches_at(pattern: re.Pattern[str], text: str, starts: Iterable[int], begi
 def _finditer_at(pattern: re.Pattern[str], starts: re.Pattern[str], text: str, begin: int = 0,
                  end: int | None = None) -> Iterator[re.Match[str]]:
     """_matches_at where ``starts`` finds the characters a match can begin with."""
-    return _matches_at(pattern, text, (s.start() for s in starts.finditer(text, begin, end or len(text))), begin, end)
+    return _matches_at(pattern, text, map(re.Match.start, starts.finditer(text, begin, end or len(text))), begin, end)
 
 
 def _is_syllable(ch: str) -> bool:

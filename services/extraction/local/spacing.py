@@ -13,19 +13,20 @@ import re
 from services.extraction.local import wordform
 from services.extraction.local.lexicon import Lexicon, Match
 
-_WORD = re.compile(r"(?<![가-힣])[가-힣]{2,}")
+# A word of two syllables or more followed by one space and another such word (only then can it start a term written
+# apart), opening with a syllable so re skips ahead to Hangul before testing the character before the word.
+_WORD = re.compile(r"[가-힣](?<![가-힣].)[가-힣]+(?= [가-힣]{2})")
 _NEXT = re.compile(r" ([가-힣]{2,})(?![가-힣])")
 
 
 def spaced_terms(text: str, lexicon: Lexicon) -> list[Match]:
     out: list[Match] = []
-    parts = lexicon.first_parts()
+    starts = lexicon.spaced_starts()
     get = lexicon.korean_terms().get  # Korean surfaces need no case folding
     for m in _WORD.finditer(text):
-        joined = m.group()
-        if joined not in parts:
-            continue  # starts no glued term: one set lookup for most words
-        begin, pos = m.start(), m.end()
+        joined, begin, pos = m.group(), m.start(), m.end()
+        if joined + text[pos + 1] not in starts:
+            continue  # it and the next word's first syllable start no glued term: one set lookup for most words
         for _ in range(2):
             nxt = _NEXT.match(text, pos)  # one plain space, then the next word
             if nxt is None:
